@@ -1,0 +1,12 @@
+// The setup functions of every subcommand, one file each (cmd_<name>.cpp), listed in main.cpp's table.
+#pragma once
+
+#include "cli/command.h"
+
+namespace sf::cli {
+
+CommandRunner setup_dummy(CLI::App& app, const CommonOptions& common);
+CommandRunner setup_bus(CLI::App& app, const CommonOptions& common);
+CommandRunner setup_store(CLI::App& app, const CommonOptions& common);
+
+}  // namespace sf::cli
