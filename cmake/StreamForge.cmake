@@ -15,20 +15,20 @@ function(sf_add_library name)
   sf_target_defaults(${name})
 endfunction()
 
-# sf_add_test(NAME SOURCES a.cpp... LIBS deps...) - a GoogleTest binary registered with CTest.
+# sf_add_test(NAME SOURCES a.cpp... LIBS deps... [TIMEOUT s] [ENVIRONMENT VAR=value...]) - a GoogleTest binary registered with CTest.
 function(sf_add_test name)
   if(NOT SF_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;ENVIRONMENT" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   sf_target_defaults(${name})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "STREAMFORGE_BIN=$<TARGET_FILE_DIR:${name}>/../cli/streamforge")
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${ARG_ENVIRONMENT}")
 endfunction()
 
 # sf_add_bench(NAME SOURCES a.cpp... LIBS deps...) - a Google Benchmark binary (run by hand, Release).
