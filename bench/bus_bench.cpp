@@ -54,8 +54,8 @@ struct Records {
   std::vector<OutgoingRecord> records;
   explicit Records(int n) {
     for (int i = 0; i < n; ++i) {
-      char key[kKeyBytes + 1];
-      std::snprintf(key, sizeof key, "BTCUSDT-%08d", i);
+      char key[32];
+      std::snprintf(key, sizeof key, "BTCUSDT-%08d", i % 100000000);
       keys.emplace_back(key, kKeyBytes);
       std::string value = R"({"p":"64000.10","q":"0.00100000","t":1722470400000,"i":)" + std::to_string(i);
       value.resize(kValueBytes, ' ');
