@@ -1,0 +1,20 @@
+// The built-in job kinds, keyed by the protocol's Worker (a start's target and type are routed to one).
+#include "services/job/catalog.h"
+
+#include "services/connector/arango_connector_job.h"
+
+namespace sf::services {
+
+void register_builtin_jobs(JobRegistry& registry) {
+  registry.add(protocol::Worker::kConnector, make_arango_connector_job);
+  // Loaders register here, e.g.:
+  //   registry.add(protocol::Worker::kRestLoader, [] { return std::make_unique<RestLoaderJob>(); });
+}
+
+JobRegistry builtin_job_registry() {
+  JobRegistry registry;
+  register_builtin_jobs(registry);
+  return registry;
+}
+
+}  // namespace sf::services
