@@ -8,5 +8,6 @@ namespace sf::cli {
 CommandRunner setup_dummy(CLI::App& app, const CommonOptions& common);
 CommandRunner setup_bus(CLI::App& app, const CommonOptions& common);
 CommandRunner setup_store(CLI::App& app, const CommonOptions& common);
+CommandRunner setup_exchange_sim(CLI::App& app, const CommonOptions& common);
 
 }  // namespace sf::cli

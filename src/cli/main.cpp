@@ -23,6 +23,10 @@ constexpr sf::cli::CommandSpec kCommands[] = {
      sf::cli::setup_dummy},
     {"bus", "Inspect the embedded bus: topics, partitions, offsets, consumer groups", sf::cli::setup_bus},
     {"store", "Inspect the embedded store: collections and document counts", sf::cli::setup_store},
+    {"exchange-sim",
+     "A local Binance-compatible exchange (REST now; WebSocket and bulk files later) for demos, tests and "
+     "benchmarks",
+     sf::cli::setup_exchange_sim},
 };
 
 }  // namespace
