@@ -120,7 +120,7 @@ rocksdb::CompressionType pick_compression(const std::vector<rocksdb::Compression
 // L0). One compression (LZ4) on every level on purpose: time series arrive in key order, so flushed files do
 // not overlap and compaction can move them down without rewriting, which RocksDB only does when the input and
 // output levels use the same compression. A ZSTD bottommost level would rewrite (and recompress) every byte
-// once more, which measured as ~20% of the CPU of a bulk load on 2 cores; LZ4 keeps JSON at ~1/3 of its size.
+// once more, which measured as ~20% of the CPU of a bulk load on 2 cores.
 rocksdb::ColumnFamilyOptions collection_cf_options(const RocksDbStoreOptions& options,
                                                    const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions cf;
@@ -163,9 +163,10 @@ rocksdb::DBOptions db_options(const RocksDbStoreOptions& options) {
   db.create_missing_column_families = true;
   db.max_background_jobs = options.background_jobs;
   db.db_write_buffer_size = options.total_write_buffer_bytes;
-  // The metadata column family receives a small write with every batch; bounding the WAL makes RocksDB
-  // flush it now and then so old log files can be deleted.
-  db.max_total_wal_size = options.total_write_buffer_bytes;
+  // Every batch also writes its collection's count to the metadata column family, whose memtable then holds
+  // on to every log file; so do the memtables of collections no longer written. Past this total RocksDB
+  // flushes them so old log files go and recovery after a crash has at most this much log to replay.
+  db.max_total_wal_size = 2 * options.write_buffer_bytes;
   db.bytes_per_sync = 1 << 20;
   db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db.keep_log_file_num = 4;
@@ -239,6 +240,11 @@ struct UpsertScratch {
   std::vector<Entry> entries;
   std::vector<uint32_t> order;  // entries sorted by (encoded key, batch index)
 
+  // Stored documents of the batch's distinct keys: (offset, size) in `stored_bytes`, or kAbsent.
+  static constexpr std::pair<size_t, size_t> kAbsent{~size_t{0}, 0};
+  std::string stored_bytes;
+  std::vector<std::pair<size_t, size_t>> stored_at;
+
   std::string_view key_of(const Entry& e) const { return {keys.data() + e.key_offset, e.key_size}; }
 
   const char* pad(std::string_view doc) {
@@ -306,6 +312,7 @@ class RocksDbStore final : public Store {
     return out;
   }
 
+  using Store::upsert;
   Result<UpsertResult> upsert(std::string_view collection_name, std::span<const std::string_view> documents,
                               UpsertMode mode) override;
 
@@ -395,9 +402,9 @@ class RocksDbStore final : public Store {
   std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;
 };
 
-// The fast path: parse and validate with simdjson, probe which keys exist (one iterator seek covers the
-// common case of appending past the end; MultiGet otherwise), write new documents as given, skip documents
-// whose stored bytes are identical, and merge with nlohmann::json only when a stored document differs.
+// The fast path: parse and validate with simdjson, find the stored documents with one iterator walk, write
+// new documents as given, skip documents whose stored bytes are identical, and merge with nlohmann::json only
+// when a stored document differs.
 Result<UpsertResult> RocksDbStore::upsert(std::string_view collection_name,
                                           std::span<const std::string_view> documents, UpsertMode mode) {
   const auto started = std::chrono::steady_clock::now();
@@ -487,38 +494,38 @@ Result<UpsertResult> RocksDbStore::upsert(std::string_view collection_name,
   group_begin.push_back(static_cast<uint32_t>(order.size()));
   const size_t groups = unique_keys.size();
 
-  // 3. Which keys exist? Find the first and last stored keys within the batch's key range; only keys between
-  // them need a lookup (none when appending past the end, the time-series case).
-  size_t probe_begin = groups, probe_end = groups;
+  // 3. Which keys exist, and their stored documents. One iterator walks the batch's key range in step with
+  // the sorted batch keys: appending past the end costs one seek, a replayed batch (dense keys) costs one
+  // Next() per key, much less than a point lookup each; long gaps are skipped with a Seek().
+  constexpr int kMaxStepsBeforeSeek = 8;
+  auto& stored_bytes = scratch.stored_bytes;
+  auto& stored_at = scratch.stored_at;
+  stored_bytes.clear();
+  stored_at.assign(groups, UpsertScratch::kAbsent);
   {
-    rocksdb::ReadOptions ro;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, collection->cf));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), collection->cf));
     it->Seek(unique_keys.front());
-    if (it->Valid() && it->key().compare(unique_keys.back()) <= 0) {
-      const rocksdb::Slice first = it->key();
-      probe_begin = std::lower_bound(
-                        unique_keys.begin(), unique_keys.end(), first,
-                        [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; }) -
-                    unique_keys.begin();
-      it->SeekForPrev(unique_keys.back());
-      if (it->Valid()) {
-        const rocksdb::Slice last = it->key();
-        probe_end = std::upper_bound(
-                        unique_keys.begin(), unique_keys.end(), last,
-                        [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; }) -
-                    unique_keys.begin();
+    size_t g = 0;
+    int steps = 0;
+    while (g < groups && it->Valid()) {
+      const int cmp = it->key().compare(unique_keys[g]);
+      if (cmp == 0) {
+        stored_at[g++] = {stored_bytes.size(), it->value().size()};
+        stored_bytes.append(it->value().data(), it->value().size());
+        it->Next();
+        steps = 0;
+      } else if (cmp > 0) {
+        ++g;  // not stored
+      } else if (++steps <= kMaxStepsBeforeSeek) {
+        it->Next();
+      } else {
+        it->Seek(unique_keys[g]);
+        steps = 0;
       }
     }
     if (!it->status().ok()) {
       return from_rocks(it->status(), fmt::format("reading collection '{}'", collection_name));
     }
-  }
-  const size_t probes = probe_end > probe_begin ? probe_end - probe_begin : 0;
-  std::vector<rocksdb::PinnableSlice> stored(probes);
-  std::vector<rocksdb::Status> statuses(probes);
-  if (probes > 0) {
-    db_->MultiGet(rocksdb::ReadOptions(), collection->cf, probes, unique_keys.data() + probe_begin,
-                  stored.data(), statuses.data(), /*sorted_input=*/true);
   }
 
   // 4. Apply each key's documents in batch order and build one WriteBatch.
@@ -530,16 +537,8 @@ Result<UpsertResult> RocksDbStore::upsert(std::string_view collection_name,
   std::vector<uint32_t> merge_failures;
   for (size_t g = 0; g < groups; ++g) {
     std::optional<std::string_view> current;
-    bool existed = false;
-    if (g >= probe_begin && g < probe_end) {
-      const rocksdb::Status& s = statuses[g - probe_begin];
-      if (s.ok()) {
-        current = to_view(stored[g - probe_begin]);
-        existed = true;
-      } else if (!s.IsNotFound()) {
-        return from_rocks(s, fmt::format("reading collection '{}'", collection_name));
-      }
-    }
+    const bool existed = stored_at[g] != UpsertScratch::kAbsent;
+    if (existed) current = std::string_view(stored_bytes).substr(stored_at[g].first, stored_at[g].second);
     bool changed = false;
     for (uint32_t j = group_begin[g]; j < group_begin[g + 1]; ++j) {
       const uint32_t index = entries[order[j]].index;
