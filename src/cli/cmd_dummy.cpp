@@ -47,8 +47,8 @@ int run(const DummyCommandOptions& options) {
   std::fflush(stdout);
 
   services::DummyProgress progress;
-  auto future = std::async(std::launch::async,
-                           [&] { return services::run_dummy_pipeline(*bus, *store, p, progress); });
+  auto future =
+      std::async(std::launch::async, [&] { return services::run_dummy_pipeline(*bus, *store, p, progress); });
   ProgressLine line;
   auto start = std::chrono::steady_clock::now();
   auto render = [&] {
@@ -67,8 +67,8 @@ int run(const DummyCommandOptions& options) {
   fmt::print("dummy: produced {} records in {:.2f} s ({}/s); end to end {:.2f} s ({}/s)\n", report.produced,
              report.produce_seconds, ProgressLine::human(report.produced / report.produce_seconds),
              report.total_seconds, ProgressLine::human(report.produced / report.total_seconds));
-  fmt::print("dummy: store: {} inserted, {} updated, {} unchanged (replays), {} dead-lettered\n", report.inserted,
-             report.updated, report.unchanged, report.rejected);
+  fmt::print("dummy: store: {} inserted, {} updated, {} unchanged (replays), {} dead-lettered\n",
+             report.inserted, report.updated, report.unchanged, report.rejected);
   fmt::print("dummy: verification {}: {}\n", report.verified ? "PASSED" : "FAILED", report.verification);
   return report.verified ? 0 : 1;
 }
@@ -79,7 +79,8 @@ CommandRunner setup_dummy(CLI::App& app, const CommonOptions& /*common*/) {
   auto options = std::make_shared<DummyCommandOptions>();
   auto& p = options->pipeline;
   bind_option(app, "--data-dir", options->data_dir, "data directory of the embedded bus and store");
-  bind_option(app, "--records", p.records, "number of 1m candles to publish")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  bind_option(app, "--records", p.records, "number of 1m candles to publish")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   bind_option(app, "--partitions", p.partitions, "partitions of the topic when it is created")
       ->check(CLI::Range(1, 1024));
   bind_option(app, "--batch", p.batch, "records per produce call")->check(CLI::Range(1, 1'000'000));

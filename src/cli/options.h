@@ -24,7 +24,7 @@ CLI::Option* bind_switch(CLI::App& app, const std::string& flag, bool& value, co
 struct CommonOptions {
   std::string data_dir = "./streamforge-data";  // root of the embedded bus and store
   std::string log_level = "info";
-  std::string log_format = "text";               // text | json
+  std::string log_format = "text";  // text | json
 };
 
 }  // namespace sf::cli

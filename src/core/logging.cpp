@@ -16,11 +16,21 @@ namespace {
 void append_json_escaped(spdlog::memory_buf_t& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '"': out.append(std::string_view("\\\"")); break;
-      case '\\': out.append(std::string_view("\\\\")); break;
-      case '\n': out.append(std::string_view("\\n")); break;
-      case '\r': out.append(std::string_view("\\r")); break;
-      case '\t': out.append(std::string_view("\\t")); break;
+      case '"':
+        out.append(std::string_view("\\\""));
+        break;
+      case '\\':
+        out.append(std::string_view("\\\\"));
+        break;
+      case '\n':
+        out.append(std::string_view("\\n"));
+        break;
+      case '\r':
+        out.append(std::string_view("\\r"));
+        break;
+      case '\t':
+        out.append(std::string_view("\\t"));
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
@@ -59,7 +69,8 @@ void init_logging(const LogOptions& options) {
   if (level == spdlog::level::off && options.level != "off") {
     throw Error(Status::invalid_argument("unknown log level '" + options.level + "'"));
   }
-  auto logger = std::make_shared<spdlog::logger>("streamforge", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger =
+      std::make_shared<spdlog::logger>("streamforge", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (options.format == LogFormat::kJson) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {

@@ -8,7 +8,7 @@ namespace sf {
 enum class LogFormat { kText, kJson };
 
 struct LogOptions {
-  std::string level = "info";       // trace|debug|info|warn|error|critical|off
+  std::string level = "info";  // trace|debug|info|warn|error|critical|off
   LogFormat format = LogFormat::kText;
 };
 

@@ -5,7 +5,9 @@
 
 namespace sf {
 
-std::shared_ptr<MetricsRegistry> make_metrics_registry() { return std::make_shared<MetricsRegistry>(); }
+std::shared_ptr<MetricsRegistry> make_metrics_registry() {
+  return std::make_shared<MetricsRegistry>();
+}
 
 std::string render_metrics(const MetricsRegistry& registry) {
   prometheus::TextSerializer serializer;

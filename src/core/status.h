@@ -13,17 +13,17 @@ namespace sf {
 
 enum class ErrorCode {
   kOk = 0,
-  kInvalidArgument,   // caller sent something malformed; HTTP 400
-  kNotFound,          // HTTP 404
-  kAlreadyExists,     // HTTP 409
-  kCorruption,        // bytes on disk or on the wire failed a check
-  kIoError,           // the operating system refused a read/write/fsync
-  kUnavailable,       // a remote peer or resource is temporarily unreachable; retryable; HTTP 503
-  kTimeout,           // HTTP 504
-  kRateLimited,       // HTTP 429
-  kCancelled,         // stopped on request
-  kFailedPrecondition,// the operation is not valid in the current state; HTTP 409
-  kInternal,          // a bug; HTTP 500
+  kInvalidArgument,     // caller sent something malformed; HTTP 400
+  kNotFound,            // HTTP 404
+  kAlreadyExists,       // HTTP 409
+  kCorruption,          // bytes on disk or on the wire failed a check
+  kIoError,             // the operating system refused a read/write/fsync
+  kUnavailable,         // a remote peer or resource is temporarily unreachable; retryable; HTTP 503
+  kTimeout,             // HTTP 504
+  kRateLimited,         // HTTP 429
+  kCancelled,           // stopped on request
+  kFailedPrecondition,  // the operation is not valid in the current state; HTTP 409
+  kInternal,            // a bug; HTTP 500
 };
 
 std::string_view error_code_name(ErrorCode code);
@@ -63,7 +63,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design, like std::expected
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design, like std::expected
   Result(Status status) : state_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(state_).is_ok() && "a Result built from a Status must carry an error");
   }
@@ -113,8 +113,8 @@ inline void throw_if_error(const Status& status) {
 }  // namespace sf
 
 // Propagates a non-ok Status out of the calling function.
-#define SF_RETURN_IF_ERROR(expr)                 \
-  do {                                           \
-    ::sf::Status sf_status_ = (expr);            \
-    if (!sf_status_.is_ok()) return sf_status_;  \
+#define SF_RETURN_IF_ERROR(expr)                \
+  do {                                          \
+    ::sf::Status sf_status_ = (expr);           \
+    if (!sf_status_.is_ok()) return sf_status_; \
   } while (0)

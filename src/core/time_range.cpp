@@ -39,7 +39,8 @@ std::optional<TimestampMs> try_parse(std::string_view text) {
   std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
                                   std::chrono::day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
-  TimestampMs ms = static_cast<TimestampMs>(std::chrono::sys_days{ymd}.time_since_epoch().count()) * kMsPerDay;
+  TimestampMs ms =
+      static_cast<TimestampMs>(std::chrono::sys_days{ymd}.time_since_epoch().count()) * kMsPerDay;
   std::size_t pos = 10;
   if (pos == text.size()) return ms;
   if (text[pos] != 'T' && text[pos] != ' ') return std::nullopt;
@@ -73,8 +74,8 @@ std::optional<TimestampMs> try_parse(std::string_view text) {
 
 Result<TimestampMs> parse_utc_time(std::string_view text) {
   if (auto t = try_parse(text)) return *t;
-  return Status::invalid_argument(
-      fmt::format("invalid time '{}': expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]]Z or epoch milliseconds", text));
+  return Status::invalid_argument(fmt::format(
+      "invalid time '{}': expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]]Z or epoch milliseconds", text));
 }
 
 Result<TimeRange> parse_time_range(std::string_view text) {
@@ -96,10 +97,10 @@ Result<TimeRange> parse_time_range(std::string_view text) {
     ++matches;
   }
   if (matches == 0) {
-    return Status::invalid_argument(fmt::format(
-        "invalid time_range '{}': expected START:END in UTC, e.g. 2024-08-01:2024-08-02 or "
-        "2024-08-01T12:00:00Z:2024-08-01T18:00:00Z",
-        text));
+    return Status::invalid_argument(
+        fmt::format("invalid time_range '{}': expected START:END in UTC, e.g. 2024-08-01:2024-08-02 or "
+                    "2024-08-01T12:00:00Z:2024-08-01T18:00:00Z",
+                    text));
   }
   if (matches > 1) return Status::invalid_argument(fmt::format("ambiguous time_range '{}'", text));
   if (found->end_ms && *found->end_ms <= found->start_ms) {
@@ -109,8 +110,8 @@ Result<TimeRange> parse_time_range(std::string_view text) {
 }
 
 std::string format_utc_date(TimestampMs t) {
-  auto days = std::chrono::floor<std::chrono::days>(std::chrono::sys_time<std::chrono::milliseconds>{
-      std::chrono::milliseconds{t}});
+  auto days = std::chrono::floor<std::chrono::days>(
+      std::chrono::sys_time<std::chrono::milliseconds>{std::chrono::milliseconds{t}});
   std::chrono::year_month_day ymd{days};
   return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                      static_cast<unsigned>(ymd.day()));
@@ -118,8 +119,8 @@ std::string format_utc_date(TimestampMs t) {
 
 std::string format_utc_iso(TimestampMs t) {
   int64_t in_day = ((t % kMsPerDay) + kMsPerDay) % kMsPerDay;
-  return fmt::format("{}T{:02}:{:02}:{:02}.{:03}Z", format_utc_date(t), in_day / 3'600'000, in_day / 60'000 % 60,
-                     in_day / 1000 % 60, in_day % 1000);
+  return fmt::format("{}T{:02}:{:02}:{:02}.{:03}Z", format_utc_date(t), in_day / 3'600'000,
+                     in_day / 60'000 % 60, in_day / 1000 % 60, in_day % 1000);
 }
 
 std::string format_time_range(const TimeRange& range) {

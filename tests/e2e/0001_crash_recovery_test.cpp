@@ -42,8 +42,8 @@ Opened open_all(const fs::path& dir, bus::FsyncPolicy policy) {
 }
 
 std::string document(int64_t seq) {
-  return "{\"_key\":\"" + std::to_string(seq) + "\",\"seq\":" + std::to_string(seq) +
-         ",\"payload\":\"" + std::string(static_cast<size_t>(40 + seq % 60), 'x') + "\"}";
+  return "{\"_key\":\"" + std::to_string(seq) + "\",\"seq\":" + std::to_string(seq) + ",\"payload\":\"" +
+         std::string(static_cast<size_t>(40 + seq % 60), 'x') + "\"}";
 }
 
 // The child: appends batches forever, reporting each acknowledged batch's last sequence number on `ack_fd`
@@ -181,9 +181,13 @@ void run_rounds(bus::FsyncPolicy policy, int rounds) {
   fs::remove_all(dir);
 }
 
-TEST(CrashRecovery, KillDuringAppendsAndUpsertsIntervalFsync) { run_rounds(bus::FsyncPolicy::kInterval, 4); }
+TEST(CrashRecovery, KillDuringAppendsAndUpsertsIntervalFsync) {
+  run_rounds(bus::FsyncPolicy::kInterval, 4);
+}
 
-TEST(CrashRecovery, KillDuringAppendsAndUpsertsEveryBatchFsync) { run_rounds(bus::FsyncPolicy::kEveryBatch, 3); }
+TEST(CrashRecovery, KillDuringAppendsAndUpsertsEveryBatchFsync) {
+  run_rounds(bus::FsyncPolicy::kEveryBatch, 3);
+}
 
 }  // namespace
 }  // namespace sf

@@ -21,20 +21,23 @@ TEST(DummyKillResume, SecondRunCompletesWithEveryCandleOnce) {
   {
     Process first({"dummy", "--data-dir", dir.string(), "--records", records}, (dir / "first.log").string());
     std::mt19937 rng(std::random_device{}());
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(600, 1500)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(600, 1500)(rng)));
     first.kill();
     EXPECT_EQ(first.wait(std::chrono::seconds(10)), 128 + SIGKILL) << first.output();
   }
-  auto [code, out] = run({"dummy", "--data-dir", dir.string(), "--records", records}, (dir / "second.log").string());
+  auto [code, out] =
+      run({"dummy", "--data-dir", dir.string(), "--records", records}, (dir / "second.log").string());
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("verification PASSED: all 120000 candles present once"), std::string::npos) << out;
 
-  auto [count_code, count] =
-      run({"store", "count", "dummy_btcusdt_candles_1m", "--data-dir", dir.string()}, (dir / "count.log").string());
+  auto [count_code, count] = run({"store", "count", "dummy_btcusdt_candles_1m", "--data-dir", dir.string()},
+                                 (dir / "count.log").string());
   EXPECT_EQ(count_code, 0) << count;
   EXPECT_EQ(count, "120000\n");
 
-  auto [groups_code, groups] = run({"bus", "groups", "--data-dir", dir.string()}, (dir / "groups.log").string());
+  auto [groups_code, groups] =
+      run({"bus", "groups", "--data-dir", dir.string()}, (dir / "groups.log").string());
   EXPECT_EQ(groups_code, 0) << groups;
   // Every partition's lag is 0: the group committed everything.
   size_t lines = 0;
@@ -63,7 +66,8 @@ TEST(Cli, VersionHelpAndBadFlags) {
   auto [bcode, bad] = run({"dummy", "--records", "0", "--data-dir", dir.string()}, (dir / "b.log").string());
   EXPECT_NE(bcode, 0);
   EXPECT_NE(bad.find("--records"), std::string::npos) << bad;
-  auto [fcode, fsync] = run({"dummy", "--fsync", "sometimes", "--data-dir", dir.string()}, (dir / "f.log").string());
+  auto [fcode, fsync] =
+      run({"dummy", "--fsync", "sometimes", "--data-dir", dir.string()}, (dir / "f.log").string());
   EXPECT_EQ(fcode, 2);
   EXPECT_NE(fsync.find("--fsync must be"), std::string::npos) << fsync;
   fs::remove_all(dir);

@@ -23,10 +23,10 @@
 namespace sf::services {
 
 struct TopicSinkOptions {
-  std::string topic;                       // data topic to consume. Required.
-  std::string group;                       // consumer group id. Required.
-  std::string collection;                  // target collection. Required.
-  std::string dead_letter_topic;           // rejected records go here; empty = "<topic>-dlq"
+  std::string topic;              // data topic to consume. Required.
+  std::string group;              // consumer group id. Required.
+  std::string collection;         // target collection. Required.
+  std::string dead_letter_topic;  // rejected records go here; empty = "<topic>-dlq"
   store::UpsertMode mode = store::UpsertMode::kUpdate;
   std::chrono::milliseconds poll_timeout{200};  // how long one poll waits for records
 };

@@ -25,7 +25,9 @@ uint64_t splitmix64(uint64_t x) {
 }
 
 // Uniform in [0, 1) from a hash.
-double unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
+double unit(uint64_t h) {
+  return static_cast<double>(h >> 11) * 0x1.0p-53;
+}
 
 // A random-walk candle series with exact decimal fields (prices in cents, volumes in 1e-8 units).
 class CandleGenerator {
@@ -41,7 +43,8 @@ class CandleGenerator {
     int64_t low = std::min(open, close) - static_cast<int64_t>(open * 0.0005 * unit(splitmix64(h + 1)));
     price_cents_ = close;
     int64_t volume_units = 100'000'000 + static_cast<int64_t>(unit(splitmix64(h + 2)) * 5'000'000'000);
-    int64_t taker_units = volume_units / 2 + static_cast<int64_t>(unit(splitmix64(h + 3)) * (volume_units / 4));
+    int64_t taker_units =
+        volume_units / 2 + static_cast<int64_t>(unit(splitmix64(h + 3)) * (volume_units / 4));
 
     k.open_time = options_.start_ms + index * kMinuteMs;
     k.close_time = k.open_time + kMinuteMs - 1;
@@ -54,7 +57,8 @@ class CandleGenerator {
     assign_units(k.volume, volume_units);
     assign_units(k.taker_buy_base_asset_volume, taker_units);
     // quote volume ≈ volume × close, kept exact to the cent
-    assign_cents(k.quote_asset_volume, static_cast<int64_t>(static_cast<double>(volume_units) * 1e-8 * close));
+    assign_cents(k.quote_asset_volume,
+                 static_cast<int64_t>(static_cast<double>(volume_units) * 1e-8 * close));
     assign_cents(k.taker_buy_quote_asset_volume,
                  static_cast<int64_t>(static_cast<double>(taker_units) * 1e-8 * close));
     k.number_of_trades = 500 + static_cast<int64_t>(unit(splitmix64(h + 4)) * 3000);
@@ -88,8 +92,9 @@ Result<DummyReport> run_dummy_pipeline(bus::Bus& bus, store::Store& store, const
   }
   SF_RETURN_IF_ERROR(bus.ensure_topic(options.topic, bus::TopicConfig{.partitions = options.partitions}));
 
-  TopicSink sink(bus, store, TopicSinkOptions{.topic = options.topic, .group = options.group,
-                                              .collection = options.collection});
+  TopicSink sink(
+      bus, store,
+      TopicSinkOptions{.topic = options.topic, .group = options.group, .collection = options.collection});
   Status sink_status;
   auto start = std::chrono::steady_clock::now();
   std::thread sink_thread([&] { sink_status = sink.run(); });
@@ -185,9 +190,9 @@ Result<DummyReport> run_dummy_pipeline(bus::Bus& bus, store::Store& store, const
                           options.records);
   }
   report.verified = problem.empty();
-  report.verification = report.verified ? fmt::format("all {} candles present once, in time order",
-                                                      report.documents_in_range)
-                                        : problem;
+  report.verification =
+      report.verified ? fmt::format("all {} candles present once, in time order", report.documents_in_range)
+                      : problem;
   return report;
 }
 

@@ -16,15 +16,15 @@
 namespace sf::services {
 
 struct DummyOptions {
-  int64_t records = 1'000'000;                 // candles to publish
-  int32_t partitions = 4;                      // partitions of the topic (when it is created)
-  int32_t batch = 1000;                        // records per produce() call
+  int64_t records = 1'000'000;  // candles to publish
+  int32_t partitions = 4;       // partitions of the topic (when it is created)
+  int32_t batch = 1000;         // records per produce() call
   std::string symbol = "BTCUSDT";
   std::string topic = "dummy-btcusdt-candles-1m";
   std::string collection = "dummy_btcusdt_candles_1m";
   std::string group = "dummy-sink";
-  TimestampMs start_ms = 1704067200000;        // 2024-01-01T00:00:00Z; candle i opens at start + i minutes
-  uint64_t seed = 42;                          // price path seed: the same seed gives the same candles
+  TimestampMs start_ms = 1704067200000;  // 2024-01-01T00:00:00Z; candle i opens at start + i minutes
+  uint64_t seed = 42;                    // price path seed: the same seed gives the same candles
 };
 
 struct DummyProgress {
@@ -40,8 +40,8 @@ struct DummyReport {
   uint64_t documents_in_range = 0;  // documents found in the candles' key range after the run
   double produce_seconds = 0;
   double total_seconds = 0;
-  bool verified = false;            // every candle present once, contiguous in time order
-  std::string verification;         // what was checked, or what was wrong
+  bool verified = false;     // every candle present once, contiguous in time order
+  std::string verification;  // what was checked, or what was wrong
 };
 
 // Runs producer and sink concurrently, waits until the sink has committed everything produced, then
