@@ -165,4 +165,21 @@ std::string_view fsync_policy_name(FsyncPolicy policy) {
   return "unknown";
 }
 
+Result<int64_t> Bus::append_raw_batches(std::string_view, int32_t, std::span<char>) {
+  return Status::failed_precondition("this bus backend does not store raw record batches");
+}
+
+Status Bus::fetch_raw(std::string_view, int32_t, int64_t, int64_t, std::chrono::milliseconds, std::string&,
+                      RawFetchResult*) {
+  return Status::failed_precondition("this bus backend does not serve raw record batches");
+}
+
+Status Bus::commit_group_offsets(std::string_view, std::span<const TopicPartitionOffset>) {
+  return Status::failed_precondition("this bus backend has no external group offset store");
+}
+
+Result<std::vector<TopicPartitionOffset>> Bus::group_offsets(std::string_view) {
+  return Status::failed_precondition("this bus backend has no external group offset store");
+}
+
 }  // namespace sf::bus

@@ -263,6 +263,41 @@ class Bus {
   // Groups with live members or committed offsets, sorted.
   virtual Result<std::vector<std::string>> list_groups() = 0;
 
+  // --- Raw Kafka record batches (the Kafka-protocol broker's path: src/kafka/) ---
+  // Appends one or more Kafka RecordBatch v2 (magic 2), concatenated as a Kafka client sent them, to one
+  // partition. Every batch is checked first (header, CRC-32C; compression none, else FailedPrecondition
+  // "unsupported compression"; Corruption for anything malformed or a trailing partial batch) and nothing is
+  // appended unless all pass (an I/O error part-way may leave the earlier batches of the call appended,
+  // as produce() may). The bytes are then stored as received except baseOffset and
+  // partitionLeaderEpoch, which lie outside the CRC and are rewritten in `bytes` in place (so the caller sees
+  // the assigned offsets). Returns the offset given to the first record. NotFound for an unknown topic
+  // (auto_create_topics applies) or partition; InvalidArgument for empty `bytes`. The default
+  // implementation returns FailedPrecondition (backends without a local log).
+  virtual Result<int64_t> append_raw_batches(std::string_view topic, int32_t partition,
+                                             std::span<char> bytes);
+
+  struct RawFetchResult {
+    int64_t log_start_offset = 0;  // the partition's bounds when read (Kafka's logStartOffset, highWatermark)
+    int64_t log_end_offset = 0;
+    bool out_of_range = false;  // `offset` was outside [log start, log end]; nothing was read
+  };
+  // Appends to `out` whole stored batches of one partition, byte for byte, starting with the batch that holds
+  // `offset` (which may therefore begin before it: Kafka clients skip such records), until adding the next
+  // batch would exceed `max_bytes` — but always at least one batch when there is one. At the log end it waits
+  // up to `timeout` for records. NotFound for an unknown topic or partition. Default: FailedPrecondition.
+  virtual Status fetch_raw(std::string_view topic, int32_t partition, int64_t offset, int64_t max_bytes,
+                           std::chrono::milliseconds timeout, std::string& out, RawFetchResult* result);
+
+  // Durably commits offsets for group `group_id` without membership checks: for a group coordinator that
+  // lives outside the bus (the Kafka-protocol broker's). Creates the group's offset store if needed; the
+  // offsets are then visible to committed_offset() and to this bus's own Consumers of that group.
+  // InvalidArgument for a bad group id or a negative offset. Default: FailedPrecondition.
+  virtual Status commit_group_offsets(std::string_view group_id,
+                                      std::span<const TopicPartitionOffset> offsets);
+  // The group's committed offsets of every partition (sorted by topic, partition). Default:
+  // FailedPrecondition.
+  virtual Result<std::vector<TopicPartitionOffset>> group_offsets(std::string_view group_id);
+
   // Makes everything acknowledged so far durable (fsync), whatever the fsync policy.
   virtual Status sync() = 0;
 };

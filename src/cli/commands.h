@@ -9,5 +9,10 @@ CommandRunner setup_dummy(CLI::App& app, const CommonOptions& common);
 CommandRunner setup_bus(CLI::App& app, const CommonOptions& common);
 CommandRunner setup_store(CLI::App& app, const CommonOptions& common);
 CommandRunner setup_exchange_sim(CLI::App& app, const CommonOptions& common);
+CommandRunner setup_broker(CLI::App& app, const CommonOptions& common);
+CommandRunner setup_serve(CLI::App& app, const CommonOptions& common);
+CommandRunner setup_job(CLI::App& app, const CommonOptions& common);
+CommandRunner setup_workflow(CLI::App& app, const CommonOptions& common);
+CommandRunner setup_query(CLI::App& app, const CommonOptions& common);
 
 }  // namespace sf::cli

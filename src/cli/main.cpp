@@ -27,6 +27,15 @@ constexpr sf::cli::CommandSpec kCommands[] = {
      "A local Binance-compatible exchange (REST now; WebSocket and bulk files later) for demos, tests and "
      "benchmarks",
      sf::cli::setup_exchange_sim},
+    {"broker", "The embedded log served over the Kafka wire protocol (kcat, librdkafka, any Kafka client)",
+     sf::cli::setup_broker},
+    {"serve", "The queue-manager: REST API, workflow state, dispatch, in-process jobs, event tracking",
+     sf::cli::setup_serve},
+    {"job", "Run one job in the foreground (the entry point of a Kubernetes Job)", sf::cli::setup_job},
+    {"workflow", "Start, list, show, follow and stop workflows through the REST API",
+     sf::cli::setup_workflow},
+    {"query", "Read a stored collection (JSON lines, CSV or a count) through the REST API",
+     sf::cli::setup_query},
 };
 
 }  // namespace

@@ -669,6 +669,184 @@ Status EmbeddedBus::fetch(std::string_view topic_name, int32_t partition, int64_
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Raw batches (the Kafka-protocol broker)
+
+Result<int64_t> EmbeddedBus::append_raw_batches(std::string_view topic_name, int32_t partition,
+                                                std::span<char> bytes) {
+  auto found = topic_for_use(topic_name, /*may_create=*/true);
+  if (!found) return found.status();
+  Topic& topic = **found;
+  if (partition < 0 || partition >= topic.config.partitions) return partition_not_found(topic, partition);
+  if (bytes.empty()) return Status::invalid_argument("append_raw_batches: no record batch");
+  // Check every batch before appending any.
+  std::vector<BatchHeader> headers;
+  for (std::size_t pos = 0; pos < bytes.size();) {
+    const std::string_view rest(bytes.data() + pos, bytes.size() - pos);
+    auto header = parse_batch_header(rest);
+    if (!header) return header.status();
+    if (header->total_size() > rest.size()) {
+      return Status::corruption(
+          fmt::format("record batch of {} bytes truncated to {}", header->total_size(), rest.size()));
+    }
+    SF_RETURN_IF_ERROR(verify_batch(rest.substr(0, header->total_size()), *header));
+    if (header->record_count < 1) return Status::invalid_argument("record batch without records");
+    if (header->is_control()) return Status::invalid_argument("control batches are not accepted");
+    {
+      // Validate every record (bounds, varints) so that readers of this log never meet malformed bytes.
+      RecordReader reader(rest.substr(0, header->total_size()), *header);
+      DecodedRecord record;
+      while (!reader.done()) SF_RETURN_IF_ERROR(reader.next(record, nullptr));
+      SF_RETURN_IF_ERROR(reader.finish());
+    }
+    headers.push_back(*header);
+    pos += header->total_size();
+  }
+  PartitionLog& log = *topic.partitions[partition];
+  const TimestampMs now = wall_clock_ms();
+  int64_t first_offset = -1;
+  std::shared_ptr<Segment> to_sync;
+  std::vector<PendingSeal> seals;
+  Status failure;
+  std::size_t pos = 0;
+  for (const auto& header : headers) {
+    auto appended = log.append(bytes.data() + pos, header.total_size(), header.last_offset_delta,
+                               header.max_timestamp, now);
+    if (!appended) {
+      failure = appended.status();
+      break;
+    }
+    if (first_offset < 0) first_offset = appended->base_offset;
+    BusMetrics::inc(topic.counters.records_appended, header.record_count);
+    BusMetrics::inc(topic.counters.bytes_appended, static_cast<double>(header.total_size()));
+    metrics_.segments_deleted(appended->deleted_segments);
+    to_sync = appended->segment;
+    if (appended->rolled) seals.push_back(PendingSeal{*found, partition, appended->rolled});
+    pos += header.total_size();
+  }
+  if (options_.fsync_policy == FsyncPolicy::kEveryBatch && to_sync) {
+    Status synced = log.sync_segment(*to_sync);
+    metrics_.fsyncs(1);
+    if (!synced && failure.is_ok()) failure = synced;
+  }
+  if (!seals.empty()) {
+    if (options_.fsync_policy == FsyncPolicy::kEveryBatch) {
+      for (const auto& seal : seals) seal_now(seal);
+    } else {
+      {
+        std::lock_guard lock(maintenance_mu_);
+        for (auto& seal : seals) pending_seals_.push_back(std::move(seal));
+      }
+      maintenance_cv_.notify_all();
+    }
+  }
+  notifier_.notify();
+  if (!failure.is_ok()) return failure;
+  return first_offset;
+}
+
+Status EmbeddedBus::read_raw(const Topic& topic, int32_t partition, int64_t offset, int64_t max_bytes,
+                             std::string& out, RawFetchResult* result) {
+  PartitionLog& log = *topic.partitions[partition];
+  int64_t next = offset;
+  for (int round = 0; round < 16; ++round) {
+    PartitionLog::Slice slice;
+    const auto where = log.locate(next, &slice, &result->log_start_offset, &result->log_end_offset);
+    result->log_start_offset = log.log_start_offset();
+    result->log_end_offset = log.log_end_offset();
+    if (where == PartitionLog::Locate::kOutOfRange) {
+      result->out_of_range = true;
+      return Status::ok();
+    }
+    if (where == PartitionLog::Locate::kAtEnd) return Status::ok();
+    const Segment& segment = *slice.segment;
+    uint64_t pos = slice.position;
+    const std::size_t out_start = out.size();
+    std::size_t taken = 0;  // bytes of wanted batches appended
+    char header_bytes[kBatchHeaderSize];
+    while (pos + kBatchHeaderSize <= slice.end) {
+      auto n = pread_full(segment.fd.get(), header_bytes, kBatchHeaderSize, pos, segment.log_path);
+      if (!n) return n.status();
+      if (*n < kBatchHeaderSize) break;
+      auto header = parse_batch_header(std::string_view(header_bytes, kBatchHeaderSize));
+      if (!header) {
+        return Status::corruption(fmt::format("topic '{}' partition {}: {} ({} byte {})", *topic.name,
+                                              partition, header.status().message(), segment.log_path.string(),
+                                              pos));
+      }
+      const std::size_t size = header->total_size();
+      if (pos + size > slice.end) break;
+      if (header->last_offset() < offset) {  // before the wanted offset: skip
+        pos += size;
+        continue;
+      }
+      if (taken > 0 && static_cast<int64_t>(taken + size) > max_bytes) break;
+      out.resize(out_start + taken + size);
+      auto m = pread_full(segment.fd.get(), out.data() + out_start + taken, size, pos, segment.log_path);
+      if (!m || *m < size) {
+        out.resize(out_start);
+        if (!m) return m.status();
+        return Status::corruption(fmt::format("topic '{}' partition {}: {} is shorter than its log",
+                                              *topic.name, partition, segment.log_path.string()));
+      }
+      taken += size;
+      pos += size;
+      if (static_cast<int64_t>(taken) >= max_bytes) break;
+    }
+    if (taken > 0) {
+      BusMetrics::inc(topic.counters.bytes_read, static_cast<double>(taken));
+      return Status::ok();
+    }
+    next = std::max(next, slice.segment_next_offset);
+    if (next >= log.log_end_offset()) return Status::ok();
+  }
+  return Status::ok();
+}
+
+Status EmbeddedBus::fetch_raw(std::string_view topic_name, int32_t partition, int64_t offset,
+                              int64_t max_bytes, std::chrono::milliseconds timeout, std::string& out,
+                              RawFetchResult* result) {
+  auto topic = find_topic(topic_name);
+  if (!topic) return not_found_topic(topic_name);
+  if (partition < 0 || partition >= topic->config.partitions) return partition_not_found(*topic, partition);
+  const auto deadline = deadline_after(timeout);
+  const std::size_t before = out.size();
+  for (;;) {
+    const uint64_t seen = notifier_.epoch();
+    *result = RawFetchResult{};
+    SF_RETURN_IF_ERROR(read_raw(*topic, partition, offset, max_bytes, out, result));
+    if (result->out_of_range || out.size() > before || Clock::now() >= deadline) return Status::ok();
+    notifier_.wait(seen, deadline);
+  }
+}
+
+Status EmbeddedBus::commit_group_offsets(std::string_view group_id,
+                                         std::span<const TopicPartitionOffset> offsets) {
+  SF_RETURN_IF_ERROR(validate_group_id(group_id));
+  for (const auto& o : offsets) {
+    if (o.offset < 0)
+      return Status::invalid_argument(fmt::format("cannot commit negative offset {}", o.offset));
+  }
+  std::lock_guard lock(groups_mu_);
+  Group* group = find_group_locked(group_id);
+  if (group == nullptr) {
+    auto created = std::make_unique<Group>();
+    created->id = std::string(group_id);
+    group = created.get();
+    groups_.emplace(std::string(group_id), std::move(created));
+  }
+  return store_offsets_locked(*group, offsets);
+}
+
+Result<std::vector<TopicPartitionOffset>> EmbeddedBus::group_offsets(std::string_view group_id) {
+  std::lock_guard lock(groups_mu_);
+  std::vector<TopicPartitionOffset> out;
+  Group* group = find_group_locked(group_id);
+  if (group == nullptr) return out;
+  for (const auto& [tp, offset] : group->committed) out.push_back({tp.topic, tp.partition, offset});
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Durability and maintenance
 
 void EmbeddedBus::seal_now(const PendingSeal& pending) {
@@ -865,6 +1043,10 @@ Status EmbeddedBus::commit_locked(Group& group, const std::string& member_id,
     if (o.offset < 0)
       return Status::invalid_argument(fmt::format("cannot commit negative offset {}", o.offset));
   }
+  return store_offsets_locked(group, offsets);
+}
+
+Status EmbeddedBus::store_offsets_locked(Group& group, std::span<const TopicPartitionOffset> offsets) {
   if (offsets.empty()) return Status::ok();
   if (!group.file) {
     OffsetMap on_disk;  // a new group: nothing on disk yet

@@ -110,6 +110,13 @@ class EmbeddedBus final : public Bus {
                                                   int32_t partition) override;
   Result<std::vector<std::string>> list_groups() override;
   Status sync() override;
+  Result<int64_t> append_raw_batches(std::string_view topic, int32_t partition,
+                                     std::span<char> bytes) override;
+  Status fetch_raw(std::string_view topic, int32_t partition, int64_t offset, int64_t max_bytes,
+                   std::chrono::milliseconds timeout, std::string& out, RawFetchResult* result) override;
+  Status commit_group_offsets(std::string_view group_id,
+                              std::span<const TopicPartitionOffset> offsets) override;
+  Result<std::vector<TopicPartitionOffset>> group_offsets(std::string_view group_id) override;
 
  private:
   friend class EmbeddedConsumer;
@@ -164,6 +171,11 @@ class EmbeddedBus final : public Bus {
   Group* find_group_locked(std::string_view id);
   Status commit_locked(Group& group, const std::string& member_id,
                        std::span<const TopicPartitionOffset> offsets);
+  // Writes offsets to the group's file (opening it if needed) and its map; no membership checks.
+  Status store_offsets_locked(Group& group, std::span<const TopicPartitionOffset> offsets);
+  // Reads whole batches of one partition from `offset` into `out` (see Bus::fetch_raw); no waiting.
+  Status read_raw(const Topic& topic, int32_t partition, int64_t offset, int64_t max_bytes, std::string& out,
+                  RawFetchResult* result);
   void leave_group(const std::string& group_id, const std::string& member_id);
   void rebalance_subscribers(std::string_view topic);
 

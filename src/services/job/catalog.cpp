@@ -2,13 +2,13 @@
 #include "services/job/catalog.h"
 
 #include "services/connector/arango_connector_job.h"
+#include "services/loaders/rest_loader.h"
 
 namespace sf::services {
 
 void register_builtin_jobs(JobRegistry& registry) {
   registry.add(protocol::Worker::kConnector, make_arango_connector_job);
-  // Loaders register here, e.g.:
-  //   registry.add(protocol::Worker::kRestLoader, [] { return std::make_unique<RestLoaderJob>(); });
+  registry.add(protocol::Worker::kRestLoader, [] { return std::make_unique<RestLoaderJob>(); });
 }
 
 JobRegistry builtin_job_registry() {

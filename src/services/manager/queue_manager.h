@@ -4,11 +4,11 @@
 // `queue-control` -> launch the jobs (JobLauncher) -> follow `queue-events` and keep `queue_state` current.
 // The manager never calls a job: commands go out on `queue-control`, news comes in on `queue-events`.
 //
-// Each REST endpoint is one call:
-//   POST /queues/start        start(parse_start_request(body))  -> 201 + state.to_json(); InvalidArgument ->
-//   400 GET  /queues              list() GET  /queues/{id}         get(id)                           NotFound
-//   -> 404 GET  /queues/{id}/events  events(id) POST /queues/{id}/stop    stop(id) FailedPrecondition
-//   (already finished) -> 409 WS   /queues/{id}/watch   subscribe(listener) / unsubscribe(token)
+// Each REST endpoint is one call (the routes and their answers: http_api.h):
+//   POST /queues/start                     start(parse_api_start_request(body))  InvalidArgument -> 400
+//   POST /queues/stop?queue_id=ID          stop(id)    NotFound -> 404, FailedPrecondition (finished) -> 409
+//   GET  /queues, /queues/{id}, .../events list(), get(id), events(id)
+//   WS   /ws/topic                         subscribe(listener) / unsubscribe(token)
 #pragma once
 
 #include <chrono>
