@@ -546,17 +546,7 @@ Result<ProduceResult> EmbeddedBus::produce_impl(std::string_view topic_name, std
     metrics_.fsyncs(1);
     if (!synced && failure.is_ok()) failure = synced;
   }
-  if (!seals.empty()) {
-    if (options_.fsync_policy == FsyncPolicy::kEveryBatch) {
-      for (const auto& seal : seals) seal_now(seal);
-    } else {
-      {
-        std::lock_guard lock(maintenance_mu_);
-        for (auto& seal : seals) pending_seals_.push_back(std::move(seal));
-      }
-      maintenance_cv_.notify_all();
-    }
-  }
+  dispatch_seals(seals);
   notifier_.notify();
   if (!failure.is_ok()) return failure;
   return result;
@@ -728,17 +718,7 @@ Result<int64_t> EmbeddedBus::append_raw_batches(std::string_view topic_name, int
     metrics_.fsyncs(1);
     if (!synced && failure.is_ok()) failure = synced;
   }
-  if (!seals.empty()) {
-    if (options_.fsync_policy == FsyncPolicy::kEveryBatch) {
-      for (const auto& seal : seals) seal_now(seal);
-    } else {
-      {
-        std::lock_guard lock(maintenance_mu_);
-        for (auto& seal : seals) pending_seals_.push_back(std::move(seal));
-      }
-      maintenance_cv_.notify_all();
-    }
-  }
+  dispatch_seals(seals);
   notifier_.notify();
   if (!failure.is_ok()) return failure;
   return first_offset;
@@ -848,6 +828,21 @@ Result<std::vector<TopicPartitionOffset>> EmbeddedBus::group_offsets(std::string
 
 // ---------------------------------------------------------------------------------------------------------
 // Durability and maintenance
+
+void EmbeddedBus::dispatch_seals(std::vector<PendingSeal>& seals) {
+  if (seals.empty()) return;
+  // Under kEveryBatch the caller's acknowledgement promises durability, so roll-seals happen now;
+  // otherwise the maintenance thread seals off the produce path.
+  if (options_.fsync_policy == FsyncPolicy::kEveryBatch) {
+    for (const auto& seal : seals) seal_now(seal);
+    return;
+  }
+  {
+    std::lock_guard lock(maintenance_mu_);
+    for (auto& seal : seals) pending_seals_.push_back(std::move(seal));
+  }
+  maintenance_cv_.notify_all();
+}
 
 void EmbeddedBus::seal_now(const PendingSeal& pending) {
   Status sealed = pending.topic->partitions[pending.partition]->seal(*pending.segment);

@@ -161,6 +161,8 @@ class EmbeddedBus final : public Bus {
   Status read_partition(const Topic& topic, int32_t partition, int64_t offset, int32_t max_records,
                         int64_t max_bytes, FetchBatch& out, ReadOutcome* outcome);
   void seal_now(const PendingSeal& pending);
+  // Seals rolled segments now (kEveryBatch) or hands them to the maintenance thread.
+  void dispatch_seals(std::vector<PendingSeal>& seals);
   void run_seals();
   Status flush_all(bool force);
   void enforce_retention_all();
