@@ -197,7 +197,11 @@ GroupCoordinator::JoinResponse GroupCoordinator::join(const JoinRequest& request
       it->second.last_seen = Clock::now();
   }
   auto it = group.members.find(member_id);
-  if (stopping_ || it == group.members.end() || group.state != State::kCompletingRebalance) {
+  // The round this member joined completed: answer with it even if the leader's SyncGroup already made the
+  // group stable (or a newer rebalance began) before this thread woke — Kafka sends every JoinGroup response
+  // at completion time. Checking the state instead refused late-waking members with REBALANCE_IN_PROGRESS.
+  if (stopping_ || it == group.members.end() || group.assignment_round == round ||
+      group.state == State::kEmpty) {
     response.error = stopping_                   ? err::kCoordinatorNotAvailable
                      : it == group.members.end() ? err::kUnknownMemberId
                                                  : err::kRebalanceInProgress;

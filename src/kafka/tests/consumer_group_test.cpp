@@ -126,7 +126,6 @@ TEST(ConsumerGroupTest, TwoConsumersShareSixPartitionsOneLeavesRestartResumesFro
   {
     TestBroker broker(tmp.path());
     ASSERT_TRUE(broker.bus->create_topic("events", bus::TopicConfig{.partitions = 6}));
-    produce(broker.address(), "events", 0, kFirst);
 
     auto c1 = make_consumer(broker.address(), "g1");
     auto c2 = make_consumer(broker.address(), "g1");
@@ -138,6 +137,18 @@ TEST(ConsumerGroupTest, TwoConsumersShareSixPartitionsOneLeavesRestartResumesFro
     // c2 leaves after 1000 messages (mid-stream); c1 runs until every message was seen.
     std::thread t2([&] { consume(*c2, seen, stop2, 1000, 50, &p2); });
     std::thread t1([&] { consume(*c1, seen, stop1, 1 << 30, 50, &p1); });
+    // Produce once both members own partitions: otherwise the first could read everything before the second
+    // joins, and the test would not cover sharing.
+    auto owns_partitions = [](RdKafka::KafkaConsumer& c) {
+      std::vector<RdKafka::TopicPartition*> parts;
+      const bool owns = c.assignment(parts) == RdKafka::ERR_NO_ERROR && !parts.empty();
+      RdKafka::TopicPartition::destroy(parts);
+      return owns;
+    };
+    const auto joined_by = std::chrono::steady_clock::now() + 30s;
+    while (!(owns_partitions(*c1) && owns_partitions(*c2)) && std::chrono::steady_clock::now() < joined_by)
+      std::this_thread::sleep_for(20ms);
+    produce(broker.address(), "events", 0, kFirst);
     const auto deadline = std::chrono::steady_clock::now() + 90s;
     while (seen.distinct() < static_cast<std::size_t>(kFirst) && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(50ms);
