@@ -67,7 +67,14 @@ Status FetchBatchAccess::decode_batches(FetchBatch& batch, const std::shared_ptr
       continue;
     }
     if (Status verified = verify_batch(one, *header); !verified) return fail(verified);
-    RecordReader reader(one, *header);
+    std::string_view records = one.substr(kBatchHeaderSize);
+    if (header->compression() != 0) {
+      // Decompressed into a buffer of the batch: the records' views point into it.
+      auto decompressed = batch_records(one, *header, acquire_buffer(batch));
+      if (!decompressed) return fail(decompressed.status());
+      records = *decompressed;
+    }
+    RecordReader reader(*header, records);
     const std::size_t records_before = batch.records_.size();
     const std::size_t headers_before = s.headers.size();
     const std::size_t ranges_before = s.header_ranges.size();
@@ -114,6 +121,21 @@ Status FetchBatchAccess::decode_batches(FetchBatch& batch, const std::shared_ptr
     result->consumed = pos;
   }
   return Status::ok();
+}
+
+void FetchBatchAccess::add_record(FetchBatch& batch, const std::shared_ptr<const std::string>& topic,
+                                  const RecordView& record, std::span<const Header> headers) {
+  FetchBatch::Storage& s = *batch.storage_;
+  if (s.topics.empty() || s.topics.back() != topic) s.topics.push_back(topic);
+  if (!headers.empty()) {
+    s.header_ranges.push_back({static_cast<uint32_t>(batch.records_.size()),
+                               static_cast<uint32_t>(s.headers.size()),
+                               static_cast<uint32_t>(headers.size())});
+    s.headers.insert(s.headers.end(), headers.begin(), headers.end());
+  }
+  RecordView& added = batch.records_.emplace_back(record);
+  added.topic = *topic;
+  added.headers = {};
 }
 
 void FetchBatchAccess::finish(FetchBatch& batch) {

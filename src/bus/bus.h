@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -331,5 +332,64 @@ struct EmbeddedBusOptions {
 Result<std::unique_ptr<Bus>> open_embedded_bus(const EmbeddedBusOptions& options);
 
 std::string_view fsync_policy_name(FsyncPolicy policy);
+
+// ---------------------------------------------------------------------------------------------------------
+// The Kafka backend: Apache Kafka, Redpanda or `streamforge broker` through librdkafka (bus/kafka/)
+//
+// How the Bus maps onto Kafka: produce() is acknowledged with acks=all (configurable) and partitions records
+// itself with default_partition(), so both backends place keys identically; the records of one produce()
+// call are enqueued together, so no other produce() of this Bus interleaves with them in a partition (another
+// client of the cluster may). fetch() reads by offset with a group-less consumer; subscribe() joins a Kafka
+// consumer group with auto-commit off: commit() is the only way offsets are committed (at-least-once).
+// A group's assignment arrives asynchronously (Kafka's rebalance protocol): subscribe() waits up to
+// join_timeout for the first one. PartitionInfo::size_bytes is -1 (Kafka reports it only per log dir).
+// The raw-batch and external-group-offset methods are the embedded log's: FailedPrecondition here.
+struct KafkaBusOptions {
+  std::string bootstrap;  // required: HOST:PORT[,HOST:PORT...]
+  // Security. The original deployment: sasl_ssl with SCRAM-SHA-512 and a private CA.
+  std::string security_protocol = "plaintext";  // plaintext | ssl | sasl_plaintext | sasl_ssl
+  std::string sasl_mechanism = "SCRAM-SHA-512";
+  std::string sasl_username;
+  std::string sasl_password;
+  std::string ssl_ca_location;  // PEM file of the CA that signed the brokers' certificates
+  // Producer.
+  std::string acks = "all";            // all | 1 | 0
+  std::string compression = "none";    // none | gzip | snappy | lz4 | zstd
+  int32_t linger_ms = 5;               // milliseconds a batch may wait for more records
+  int32_t batch_size = 1 << 20;        // bytes per partition batch
+  int32_t batch_num_messages = 10000;  // records per partition batch
+  // Topics this Bus creates (create_topic, ensure_topic, auto-create).
+  int16_t replication_factor = -1;                   // -1: the cluster's default
+  bool auto_create_topics = false;                   // produce()/subscribe() create unknown topics
+  int32_t default_partitions = 1;                    // partitions of auto-created topics
+  std::chrono::milliseconds request_timeout{30000};  // bound of every blocking call to the cluster
+  std::chrono::milliseconds join_timeout{10000};     // subscribe() waits this long for a first assignment
+  // Any further librdkafka property ("key", "value"), applied last to every client (e.g.
+  // {"enable.idempotence", "true"}, {"session.timeout.ms", "10000"}).
+  std::vector<std::pair<std::string, std::string>> config;
+};
+
+// Connects to the cluster (a metadata round trip, so a wrong address or credentials fail here: Unavailable).
+// InvalidArgument for an empty bootstrap or a property librdkafka refuses (naming it).
+Result<std::unique_ptr<Bus>> open_kafka_bus(const KafkaBusOptions& options);
+
+// Parses "key=value" into a KafkaBusOptions::config entry; InvalidArgument without '=' or with an empty key.
+Result<std::pair<std::string, std::string>> parse_kafka_property(std::string_view text);
+
+// ---------------------------------------------------------------------------------------------------------
+// Choosing a backend by configuration only
+
+enum class BusBackend { kEmbedded, kKafka };
+
+struct BusConfig {
+  BusBackend backend = BusBackend::kEmbedded;
+  EmbeddedBusOptions embedded;  // used with kEmbedded
+  KafkaBusOptions kafka;        // used with kKafka
+};
+
+// "embedded" | "kafka"; InvalidArgument otherwise.
+Result<BusBackend> parse_bus_backend(std::string_view name);
+// Opens the configured backend.
+Result<std::unique_ptr<Bus>> open_bus(const BusConfig& config);
 
 }  // namespace sf::bus

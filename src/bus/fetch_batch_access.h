@@ -45,6 +45,11 @@ struct FetchBatchAccess {
   static Status decode_batches(FetchBatch& batch, const std::shared_ptr<const std::string>& topic,
                                int32_t partition, std::string_view bytes, int32_t max_records,
                                DecodeResult* result);
+  // Appends one record for backends that receive records one by one (the Kafka backend): its views (and the
+  // headers', which are copied) must point into a buffer of acquire_buffer() or other bytes the batch keeps.
+  // `record.topic` and `record.headers` are ignored: the topic is pinned from `topic`.
+  static void add_record(FetchBatch& batch, const std::shared_ptr<const std::string>& topic,
+                         const RecordView& record, std::span<const Header> headers);
   // Call once the batch is filled: points RecordView::headers at their final place.
   static void finish(FetchBatch& batch);
 };

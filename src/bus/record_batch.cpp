@@ -1,6 +1,8 @@
 // Kafka RecordBatch v2 codec: encode into a reused buffer, validate and iterate zero-copy.
 #include "bus/record_batch.h"
 
+#include "bus/compression.h"
+
 #include <bit>
 #include <cstring>
 #include <string>
@@ -177,9 +179,12 @@ Result<BatchHeader> parse_batch_header(std::string_view bytes) {
   h.producer_epoch = static_cast<int16_t>(get_u16(p + kProducerEpoch));
   h.base_sequence = static_cast<int32_t>(get_u32(p + kBaseSequence));
   h.record_count = static_cast<int32_t>(get_u32(p + kRecordCount));
-  // Each record takes at least 7 bytes (7 one-byte varints / fields), which bounds the count.
-  const int64_t max_records =
-      (static_cast<int64_t>(h.batch_length) - static_cast<int64_t>(kBatchLengthMin)) / 7;
+  // Each record takes at least 7 bytes (7 one-byte varints / fields), which bounds the count: of the batch
+  // itself, or of what a compressed batch may decompress to (batch_records' limit).
+  const int64_t record_bytes = (h.attributes & 0x07) == 0 ? static_cast<int64_t>(h.batch_length) -
+                                                                static_cast<int64_t>(kBatchLengthMin)
+                                                          : int64_t{kMaxBatchBytes} * 4;
+  const int64_t max_records = record_bytes / 7;
   if (h.record_count < 0 || h.last_offset_delta < 0 || h.record_count > max_records ||
       (h.record_count > 0 && h.last_offset_delta < h.record_count - 1) || h.base_offset < 0 ||
       h.base_offset > INT64_MAX - h.last_offset_delta) {
@@ -204,22 +209,30 @@ Status verify_batch(std::string_view batch, const BatchHeader& header) {
                     header.base_offset, header.crc, crc));
   }
   const int codec = header.compression();
-  if (codec != 0) {
-    static constexpr const char* kNames[] = {"none", "gzip", "snappy", "lz4", "zstd"};
-    if (codec <= 4) {
-      return Status::failed_precondition(
-          fmt::format("record batch at base offset {}: unsupported compression codec {} (only uncompressed "
-                      "batches are implemented)",
-                      header.base_offset, kNames[codec]));
-    }
+  if (codec > 4) {
     return Status::corruption(fmt::format("record batch at base offset {}: invalid compression codec {}",
                                           header.base_offset, codec));
   }
   return Status::ok();
 }
 
+Result<std::string_view> batch_records(std::string_view batch, const BatchHeader& header,
+                                       ByteBuffer& scratch) {
+  const std::string_view records = batch.substr(kBatchHeaderSize);
+  if (header.compression() == 0) return records;
+  Status s = decompress_records(header.compression(), records, scratch, std::size_t{kMaxBatchBytes} * 4);
+  if (!s) {
+    return Status(s.code(),
+                  fmt::format("record batch at base offset {}: {}", header.base_offset, s.message()));
+  }
+  return scratch.view();
+}
+
 RecordReader::RecordReader(std::string_view batch, const BatchHeader& header)
     : pos_(batch.data() + kBatchHeaderSize), end_(batch.data() + batch.size()), header_(header) {}
+
+RecordReader::RecordReader(const BatchHeader& header, std::string_view records)
+    : pos_(records.data()), end_(records.data() + records.size()), header_(header) {}
 
 Status RecordReader::corrupt(std::string_view what) const {
   return Status::corruption(fmt::format("record batch at base offset {}: record {} of {}: {}",

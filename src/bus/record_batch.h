@@ -70,9 +70,14 @@ struct BatchHeader {
 // the record count / lastOffsetDelta are inconsistent. Does not check the CRC.
 Result<BatchHeader> parse_batch_header(std::string_view bytes);
 
-// Checks a complete batch (`batch.size()` == header.total_size()): CRC-32C, then that the compression is
-// none (other codecs: FailedPrecondition "unsupported", not yet implemented).
+// Checks a complete batch (`batch.size()` == header.total_size()): CRC-32C, then that the compression codec
+// is one of Kafka's (none, gzip, snappy, lz4, zstd; Corruption for 5..7).
 Status verify_batch(std::string_view batch, const BatchHeader& header);
+
+// The records section of a verified batch: the batch's own bytes when uncompressed, else the decompressed
+// records written into `scratch` (Corruption if they do not decompress, or exceed kMaxBatchBytes * 4).
+Result<std::string_view> batch_records(std::string_view batch, const BatchHeader& header,
+                                       ByteBuffer& scratch);
 
 // One decoded record; views point into the batch bytes.
 struct DecodedRecord {
@@ -89,7 +94,10 @@ struct DecodedRecord {
 // bytes give Corruption, never undefined behaviour.
 class RecordReader {
  public:
+  // Over an uncompressed batch.
   RecordReader(std::string_view batch, const BatchHeader& header);
+  // Over a records section from batch_records() (compressed batches too).
+  RecordReader(const BatchHeader& header, std::string_view records);
   bool done() const { return index_ == header_.record_count; }
   // Decodes the next record; its headers are appended to `headers` when non-null (else only validated).
   // Precondition: !done().

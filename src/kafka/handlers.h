@@ -52,6 +52,7 @@ SF_KAFKA_HANDLER(SyncGroupHandler, api::kSyncGroup, 0, 3);
 SF_KAFKA_HANDLER(ListGroupsHandler, api::kListGroups, 0, 2);
 SF_KAFKA_HANDLER(ApiVersionsHandler, api::kApiVersions, 0, 3);
 SF_KAFKA_HANDLER(CreateTopicsHandler, api::kCreateTopics, 0, 4);
+SF_KAFKA_HANDLER(DeleteTopicsHandler, api::kDeleteTopics, 0, 3);
 SF_KAFKA_HANDLER(DescribeGroupsHandler, api::kDescribeGroups, 0, 4);
 SF_KAFKA_HANDLER(DescribeConfigsHandler, api::kDescribeConfigs, 0, 2);
 
@@ -76,7 +77,7 @@ using kHandlerList =
     HandlerList<ProduceHandler, FetchHandler, ListOffsetsHandler, MetadataHandler, OffsetCommitHandler,
                 OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler,
                 LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler,
-                ApiVersionsHandler, CreateTopicsHandler, DescribeConfigsHandler>;
+                ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DescribeConfigsHandler>;
 
 // Every implemented API, in kHandlerList order.
 inline std::span<const HandlerEntry> handler_table() {

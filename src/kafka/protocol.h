@@ -19,7 +19,7 @@ namespace api {
 inline constexpr int16_t kProduce = 0, kFetch = 1, kListOffsets = 2, kMetadata = 3, kOffsetCommit = 8,
                          kOffsetFetch = 9, kFindCoordinator = 10, kJoinGroup = 11, kHeartbeat = 12,
                          kLeaveGroup = 13, kSyncGroup = 14, kDescribeGroups = 15, kListGroups = 16,
-                         kApiVersions = 18, kCreateTopics = 19, kDescribeConfigs = 32;
+                         kApiVersions = 18, kCreateTopics = 19, kDeleteTopics = 20, kDescribeConfigs = 32;
 }  // namespace api
 
 // Kafka error codes (org.apache.kafka.common.protocol.Errors).

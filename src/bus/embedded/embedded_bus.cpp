@@ -670,6 +670,7 @@ Result<int64_t> EmbeddedBus::append_raw_batches(std::string_view topic_name, int
   if (bytes.empty()) return Status::invalid_argument("append_raw_batches: no record batch");
   // Check every batch before appending any.
   std::vector<BatchHeader> headers;
+  ByteBuffer scratch;  // decompressed records of a compressed batch (kept compressed in the log)
   for (std::size_t pos = 0; pos < bytes.size();) {
     const std::string_view rest(bytes.data() + pos, bytes.size() - pos);
     auto header = parse_batch_header(rest);
@@ -683,7 +684,9 @@ Result<int64_t> EmbeddedBus::append_raw_batches(std::string_view topic_name, int
     if (header->is_control()) return Status::invalid_argument("control batches are not accepted");
     {
       // Validate every record (bounds, varints) so that readers of this log never meet malformed bytes.
-      RecordReader reader(rest.substr(0, header->total_size()), *header);
+      auto records = batch_records(rest.substr(0, header->total_size()), *header, scratch);
+      if (!records) return records.status();
+      RecordReader reader(*header, *records);
       DecodedRecord record;
       while (!reader.done()) SF_RETURN_IF_ERROR(reader.next(record, nullptr));
       SF_RETURN_IF_ERROR(reader.finish());

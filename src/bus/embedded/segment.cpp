@@ -114,6 +114,7 @@ Result<ScanResult> scan_segment(const Segment& segment, uint64_t file_size, int6
   Segment rebuilt;  // collects index entries with the same rule as appends
   rebuilt.base_offset = segment.base_offset;
   ByteBuffer buf;
+  ByteBuffer scratch;      // a compressed batch's records
   uint64_t buf_start = 0;  // file position of buf[0]
   constexpr std::size_t kChunk = 1 << 20;
   uint64_t pos = 0;
@@ -164,8 +165,16 @@ Result<ScanResult> scan_segment(const Segment& segment, uint64_t file_size, int6
     }
     const std::string_view batch = rest.substr(0, header->total_size());
     Status status = verify_batch(batch, *header);
+    std::string_view records;
     if (status) {
-      RecordReader reader(batch, *header);
+      auto decompressed = batch_records(batch, *header, scratch);
+      if (decompressed)
+        records = *decompressed;
+      else
+        status = decompressed.status();
+    }
+    if (status) {
+      RecordReader reader(*header, records);
       DecodedRecord rec;
       while (status && !reader.done()) status = reader.next(rec, nullptr);
       if (status) status = reader.finish();

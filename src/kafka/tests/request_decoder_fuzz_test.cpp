@@ -127,6 +127,12 @@ std::vector<std::string> seeds() {
     w.i32(1000);
     w.boolean(true);
   }));
+  s.push_back(request(api::kDeleteTopics, 3, [](Writer& w) {
+    w.array_length(2);
+    w.string("new-topic");
+    w.string("no-such-topic");
+    w.i32(1000);
+  }));
   s.push_back(request(api::kFindCoordinator, 2, [](Writer& w) {
     w.string("g");
     w.i8(0);
@@ -260,6 +266,7 @@ TEST(RequestDecoderTest, ApiVersionsV3AdvertisesEveryHandlerAndNoMore) {
   EXPECT_EQ(versions[api::kMetadata], (std::pair<int16_t, int16_t>(0, 5)));
   EXPECT_EQ(versions[api::kApiVersions], (std::pair<int16_t, int16_t>(0, 3)));
   EXPECT_EQ(versions[api::kJoinGroup], (std::pair<int16_t, int16_t>(0, 5)));
+  EXPECT_EQ(versions[api::kDeleteTopics], (std::pair<int16_t, int16_t>(0, 3)));
 }
 
 TEST(RequestDecoderTest, NewerApiVersionsGetsV0UnsupportedVersionOthersClose) {
