@@ -1,5 +1,6 @@
 // `streamforge exchange-sim`: a local Binance-compatible exchange for demos, tests and benchmarks.
 // Parses flags only; the simulator lives in exchange/sim/.
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,10 @@ namespace {
 struct ExchangeSimCommandOptions {
   exchange::sim::ExchangeSimOptions sim;  // listen 127.0.0.1:9900, weight limit 6000, no faults
   std::string symbols;                    // extra symbols, comma-separated
+  double clock_rate = 1.0;                // exchange ms per real ms
+  int64_t ws_ping_interval_ms = 20'000;
+  int64_t ws_pong_timeout_ms = 60'000;
+  int64_t ws_lifetime_ms = 24LL * 3'600'000;
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -56,8 +61,49 @@ CommandRunner setup_exchange_sim(CLI::App& app, const CommonOptions& /*common*/)
               "aggTrades: refuse startTime..endTime windows longer than this (0: no limit, as Binance today)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   bind_option(app, "--threads", sim.threads, "HTTP server threads")->check(CLI::Range(1, 64));
+  bind_option(app, "--clock-rate", o->clock_rate,
+              "exchange milliseconds per real millisecond from the start (> 1: a faster market for tests)")
+      ->check(CLI::Range(0.001, 1e6));
+  auto& ws = sim.streams;
+  bind_option(app, "--ws-ping-interval-ms", o->ws_ping_interval_ms, "WebSocket: ping every N ms (Binance: 20000)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  bind_option(app, "--ws-pong-timeout-ms", o->ws_pong_timeout_ms,
+              "WebSocket: disconnect a client without pong for N ms (Binance: 60000)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  bind_option(app, "--ws-lifetime-ms", o->ws_lifetime_ms, "WebSocket: close connections after N ms (Binance: 24 h)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  bind_option(app, "--ws-max-streams", ws.max_streams, "WebSocket: streams per connection (Binance: 1024)")
+      ->check(CLI::Range(1, 1 << 20));
+  bind_option(app, "--ws-drop-rate", ws.faults.drop_rate,
+              "fault: per connection and second, chance of an abrupt WebSocket drop")
+      ->check(CLI::Range(0.0, 1000.0));
+  bind_option(app, "--ws-stall-rate", ws.faults.stall_rate,
+              "fault: per connection and second, chance of a stall (nothing sent for --ws-stall-ms)")
+      ->check(CLI::Range(0.0, 1000.0));
+  bind_option(app, "--ws-stall-ms", ws.faults.stall_ms, "fault: length of a stall")->check(CLI::Range(0, 3'600'000));
+  bind_option(app, "--ws-malformed-rate", ws.faults.malformed_rate,
+              "fault: share of WebSocket messages sent as truncated JSON")
+      ->check(CLI::Range(0.0, 1.0));
+  bind_option(app, "--ws-burst-ms", ws.faults.burst_ms, "fault: hold WebSocket events and send them in bursts N ms apart")
+      ->check(CLI::Range(0, 3'600'000));
   return [o] {
     o->sim.extra_symbols = split_list(o->symbols);
+    auto& streams = o->sim.streams;
+    streams.ping_interval = std::chrono::milliseconds(o->ws_ping_interval_ms);
+    streams.pong_timeout = std::chrono::milliseconds(o->ws_pong_timeout_ms);
+    streams.lifetime = std::chrono::milliseconds(o->ws_lifetime_ms);
+    if (o->clock_rate != 1.0) {
+      // An accelerated exchange: REST and streams both see time run `rate` times faster from the start.
+      const auto origin = std::chrono::system_clock::now();
+      const double rate = o->clock_rate;
+      o->sim.clock = [origin, rate] {
+        const auto now = std::chrono::system_clock::now();
+        const auto origin_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(origin.time_since_epoch()).count();
+        const double elapsed = std::chrono::duration<double, std::milli>(now - origin).count();
+        return origin_ms + static_cast<int64_t>(elapsed * rate);
+      };
+    }
     return exchange::sim::run_exchange_sim(o->sim);
   };
 }

@@ -228,6 +228,19 @@ class WsSession final : public Connection,
   const std::string& remote_address() const override { return remote_address_; }
   void on_message(MessageHandler handler) override { on_message_ = std::move(handler); }
   void on_close(CloseHandler handler) override { on_close_ = std::move(handler); }
+  void on_pong(PongHandler handler) override { on_pong_ = std::move(handler); }
+  void drop() override { force_close(); }
+  size_t queued() const override { return queued_.load(std::memory_order_relaxed); }
+
+  void ping(std::string payload) override {
+    if (state_->stopped) return;
+    asio::post(ws_executor_, [self = shared_from_this(), payload = std::move(payload)]() mutable {
+      if (!self->ws_ || !self->open_ || self->closing_ || self->pinging_) return;
+      self->pinging_ = true;
+      self->ping_payload_ = websocket::ping_data(payload.substr(0, 125));
+      self->ws_->async_ping(self->ping_payload_, [self](beast::error_code) { self->pinging_ = false; });
+    });
+  }
 
   void force_close() override {
     asio::post(ws_executor_, [self = shared_from_this()] {
@@ -252,6 +265,11 @@ class WsSession final : public Connection,
       return finish();
     }
     open_handler_ = nullptr;
+    if (on_pong_) {
+      ws_->control_callback([this](websocket::frame_type kind, beast::string_view payload) {
+        if (kind == websocket::frame_type::pong && on_pong_) on_pong_(*this, std::string_view(payload.data(), payload.size()));
+      });
+    }
     do_read();
   }
 
@@ -280,6 +298,7 @@ class WsSession final : public Connection,
     asio::post(ws_executor_, [self = shared_from_this(), message = std::move(message), binary]() mutable {
       if (!self->open_ || self->close_requested_) return;
       self->queue_.emplace_back(std::move(message), binary);
+      self->queued_.store(self->queue_.size(), std::memory_order_relaxed);
       if (!self->writing_) self->do_write();
     });
   }
@@ -296,6 +315,7 @@ class WsSession final : public Connection,
     writing_ = false;
     if (ec) return finish();
     queue_.pop_front();
+    queued_.store(queue_.size(), std::memory_order_relaxed);
     if (!queue_.empty()) return do_write();
     if (close_requested_) do_close();
   }
@@ -317,8 +337,10 @@ class WsSession final : public Connection,
       beast::error_code ec;
       beast::get_lowest_layer(*ws_).socket().close(ec);
     }
+    queued_.store(0, std::memory_order_relaxed);
     auto on_close = std::move(on_close_);
     on_message_ = nullptr;
+    on_pong_ = nullptr;
     on_close_ = nullptr;
     if (on_close) {
       try {
@@ -338,7 +360,11 @@ class WsSession final : public Connection,
   WebSocketOpenHandler open_handler_;
   MessageHandler on_message_;
   CloseHandler on_close_;
+  PongHandler on_pong_;
   std::deque<std::pair<std::string, bool>> queue_;
+  std::atomic<size_t> queued_{0};
+  websocket::ping_data ping_payload_;
+  bool pinging_ = false;
   std::string remote_address_;
   std::atomic<bool> open_{false};
   bool writing_ = false;

@@ -87,17 +87,27 @@ class WebSocketConnection {
  public:
   using MessageHandler = std::function<void(WebSocketConnection&, std::string_view message, bool binary)>;
   using CloseHandler = std::function<void(WebSocketConnection&)>;
+  using PongHandler = std::function<void(WebSocketConnection&, std::string_view payload)>;
 
   virtual ~WebSocketConnection() = default;
   virtual void send_text(std::string message) = 0;
   virtual void send_binary(std::string message) = 0;
   // Starts the closing handshake (normal closure); on_close runs when the socket is gone.
   virtual void close() = 0;
+  // Closes the TCP socket at once, without a closing handshake (the peer sees a reset or EOF): how a server
+  // drops a client that broke its rules, and how a simulator fakes a network failure.
+  virtual void drop() = 0;
+  // Sends a ping control frame (queued behind nothing: control frames go out between messages).
+  virtual void ping(std::string payload = {}) = 0;
+  // Messages queued and not yet written (a slow reader makes this grow).
+  virtual size_t queued() const = 0;
   virtual bool is_open() const = 0;
   virtual const std::string& remote_address() const = 0;
   // Set these in the open handler; they are read only after it returns.
   virtual void on_message(MessageHandler handler) = 0;
   virtual void on_close(CloseHandler handler) = 0;
+  // Called for every pong frame received (a reply to ping() or an unsolicited one).
+  virtual void on_pong(PongHandler handler) = 0;
 };
 
 using SyncHandler = std::function<void(const HttpRequest&, HttpResponse&)>;

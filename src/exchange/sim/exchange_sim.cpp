@@ -39,8 +39,10 @@ struct ExchangeSim::Impl {
         limiter(options.rate_limit),
         faults(options.faults),
         server(server_options(options)),
-        clock(options.clock ? options.clock : system_now_ms) {
+        clock(options.clock ? options.clock : system_now_ms),
+        streams(market, symbols, clock, options.streams) {
     add_all(AllEndpoints{});
+    streams.attach(server);
   }
 
   ExchangeSimOptions options;
@@ -50,6 +52,7 @@ struct ExchangeSim::Impl {
   FaultInjector faults;
   net::HttpServer server;
   std::function<int64_t()> clock;
+  StreamServer streams;
 
   template <typename... E>
   void add_all(EndpointList<E...>) {
@@ -137,9 +140,12 @@ ExchangeSim::~ExchangeSim() {
 }
 
 Result<std::string> ExchangeSim::start() {
-  return impl_->server.listen(impl_->options.listen);
+  auto address = impl_->server.listen(impl_->options.listen);
+  if (address) impl_->streams.start();
+  return address;
 }
 void ExchangeSim::stop() {
+  impl_->streams.stop();
   impl_->server.stop();
 }
 const std::string& ExchangeSim::address() const {
@@ -165,6 +171,12 @@ const SimMarket& ExchangeSim::market() const {
 }
 net::HttpServer& ExchangeSim::server() {
   return impl_->server;
+}
+StreamServer& ExchangeSim::streams() {
+  return impl_->streams;
+}
+std::string ExchangeSim::ws_url() const {
+  return "ws://" + impl_->server.address();
 }
 
 int run_exchange_sim(ExchangeSimOptions options, std::FILE* out) {

@@ -14,6 +14,7 @@
 #include "exchange/sim/market_data.h"
 #include "exchange/sim/rate_limiter.h"
 #include "exchange/sim/symbols.h"
+#include "exchange/sim/ws/stream_server.h"
 #include "net/http_server.h"
 
 namespace sf::exchange::sim {
@@ -26,6 +27,7 @@ struct ExchangeSimOptions {
   std::vector<std::string> extra_symbols;  // served besides the built-in list (quote asset from the suffix)
   int64_t agg_trades_max_window_ms = 0;  // 0: Binance's current rule (no limit); 3'600'000: the old 1 h rule
   std::function<int64_t()> clock;        // ms since the epoch; default: the system clock
+  StreamServerOptions streams;           // the WebSocket market streams under /ws/ and /stream
 };
 
 // Thread-safe: the setters may be called while serving.
@@ -51,6 +53,9 @@ class ExchangeSim {
   const SimMarket& market() const;
   // The listener, for the WebSocket and bulk-file sides to add their routes before start().
   net::HttpServer& server();
+  // The WebSocket market streams (ws/stream_server.h), served on the same listener from start() on.
+  StreamServer& streams();
+  std::string ws_url() const;  // "ws://127.0.0.1:40123"
 
  private:
   struct Impl;
