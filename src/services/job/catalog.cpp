@@ -1,6 +1,7 @@
 // The built-in job kinds, keyed by the protocol's Worker (a start's target and type are routed to one).
 #include "services/job/catalog.h"
 
+#include "analytics/graph/graph.h"
 #include "services/connector/arango_connector_job.h"
 #include "services/loaders/rest_loader.h"
 
@@ -9,6 +10,7 @@ namespace sf::services {
 void register_builtin_jobs(JobRegistry& registry) {
   registry.add(protocol::Worker::kConnector, make_arango_connector_job);
   registry.add(protocol::Worker::kRestLoader, [] { return std::make_unique<RestLoaderJob>(); });
+  registry.add(protocol::Worker::kGraphBuilder, analytics::make_graph_builder_job);
 }
 
 JobRegistry builtin_job_registry() {
