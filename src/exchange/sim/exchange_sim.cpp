@@ -40,9 +40,11 @@ struct ExchangeSim::Impl {
         faults(options.faults),
         server(server_options(options)),
         clock(options.clock ? options.clock : system_now_ms),
-        streams(market, symbols, clock, options.streams) {
+        streams(market, symbols, clock, options.streams),
+        bulk(market, clock, options.bulk) {
     add_all(AllEndpoints{});
     streams.attach(server);
+    bulk.install(server);
   }
 
   ExchangeSimOptions options;
@@ -53,6 +55,7 @@ struct ExchangeSim::Impl {
   net::HttpServer server;
   std::function<int64_t()> clock;
   StreamServer streams;
+  BulkFileTree bulk;
 
   template <typename... E>
   void add_all(EndpointList<E...>) {
@@ -153,6 +156,9 @@ const std::string& ExchangeSim::address() const {
 }
 std::string ExchangeSim::base_url() const {
   return "http://" + impl_->server.address();
+}
+void ExchangeSim::set_bulk_faults(const BulkFaults& faults) {
+  impl_->bulk.set_faults(faults);
 }
 void ExchangeSim::set_faults(const FaultOptions& faults) {
   impl_->faults.set(faults);

@@ -1,5 +1,6 @@
 // `streamforge exchange-sim`: a local Binance-compatible exchange on one HTTP listener. REST under
-// /api/v3/ now; WebSocket (/ws/, /stream) and the bulk file tree (/data/) are to be added on server().
+// /api/v3/, the public data dumps' file tree under /data/ (bulk_files.h), Binance's WebSocket market
+// streams under /ws/ and /stream (ws/stream_server.h).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "exchange/sim/bulk_files.h"
 #include "exchange/sim/faults.h"
 #include "exchange/sim/market_data.h"
 #include "exchange/sim/rate_limiter.h"
@@ -27,6 +29,7 @@ struct ExchangeSimOptions {
   std::vector<std::string> extra_symbols;  // served besides the built-in list (quote asset from the suffix)
   int64_t agg_trades_max_window_ms = 0;  // 0: Binance's current rule (no limit); 3'600'000: the old 1 h rule
   std::function<int64_t()> clock;        // ms since the epoch; default: the system clock
+  BulkFileOptions bulk;                  // the /data/ file tree: cache directory (default: a temporary one)
   StreamServerOptions streams;           // the WebSocket market streams under /ws/ and /stream
 };
 
@@ -47,6 +50,7 @@ class ExchangeSim {
 
   void set_faults(const FaultOptions& faults);
   void set_weight_limit(int limit);
+  void set_bulk_faults(const BulkFaults& faults);
   int64_t now_ms() const;
 
   const SymbolTable& symbols() const;

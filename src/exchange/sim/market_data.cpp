@@ -1048,6 +1048,69 @@ void SymbolMarket::append_agg_trade_json(std::string& out, const AggTrade& a) co
   out += ",\"M\":true}";
 }
 
+namespace {
+// A time of the dumps: milliseconds, or microseconds (`last_us`: the last microsecond of the millisecond).
+void append_dump_time(std::string& out, int64_t ms, bool micros, bool last_us = false) {
+  append_int(out, micros ? ms * 1000 + (last_us ? 999 : 0) : ms);
+}
+}  // namespace
+
+void SymbolMarket::append_kline_csv(std::string& out, const Kline& k, bool micros) const {
+  const int td = impl_->spec.tick_decimals, sd = impl_->spec.step_decimals;
+  append_dump_time(out, k.open_time, micros);
+  out += ',';
+  append_decimal(out, k.open, td);
+  out += ',';
+  append_decimal(out, k.high, td);
+  out += ',';
+  append_decimal(out, k.low, td);
+  out += ',';
+  append_decimal(out, k.close, td);
+  out += ',';
+  append_decimal(out, k.volume, sd);
+  out += ',';
+  append_dump_time(out, k.close_time, micros, true);
+  out += ',';
+  append_quote(out, k.quote_volume);
+  out += ',';
+  append_int(out, k.trades);
+  out += ',';
+  append_decimal(out, k.taker_buy_base, sd);
+  out += ',';
+  append_quote(out, k.taker_buy_quote);
+  out += ",0\n";
+}
+
+void SymbolMarket::append_trade_csv(std::string& out, const Trade& t, bool micros) const {
+  const int td = impl_->spec.tick_decimals, sd = impl_->spec.step_decimals;
+  append_int(out, t.id);
+  out += ',';
+  append_decimal(out, t.price, td);
+  out += ',';
+  append_decimal(out, t.qty, sd);
+  out += ',';
+  append_quote(out, notional(t.price, t.qty, td, sd));
+  out += ',';
+  append_dump_time(out, t.time, micros);
+  out += t.is_buyer_maker ? ",True,True\n" : ",False,True\n";
+}
+
+void SymbolMarket::append_agg_trade_csv(std::string& out, const AggTrade& a, bool micros) const {
+  const int td = impl_->spec.tick_decimals, sd = impl_->spec.step_decimals;
+  append_int(out, a.id);
+  out += ',';
+  append_decimal(out, a.price, td);
+  out += ',';
+  append_decimal(out, a.qty, sd);
+  out += ',';
+  append_int(out, a.first_trade_id);
+  out += ',';
+  append_int(out, a.last_trade_id);
+  out += ',';
+  append_dump_time(out, a.time, micros);
+  out += a.is_buyer_maker ? ",True,True\n" : ",False,True\n";
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 SimMarket::SimMarket(const SymbolTable& table) : table_(table) {

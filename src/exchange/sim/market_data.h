@@ -129,6 +129,13 @@ class SymbolMarket {
   void append_kline_json(std::string& out, const Kline& k) const;
   void append_trade_json(std::string& out, const Trade& t) const;  // /api/v3/trades element
   void append_agg_trade_json(std::string& out, const AggTrade& a) const;
+  // One line (with its '\n') of Binance's public data dumps (data.binance.vision): the same values as the
+  // REST JSON, unquoted, booleans as True/False. `micros`: times in microseconds, as the spot dumps give
+  // them from 2025-01-01 on (a close time ends at ...999999 then).
+  void append_kline_csv(std::string& out, const Kline& k, bool micros) const;
+  void append_trade_csv(std::string& out, const Trade& t, bool micros) const;
+  void append_agg_trade_csv(std::string& out, const AggTrade& a, bool micros) const;
+
 
   struct Impl;  // opaque; named here only so the implementation's helpers can refer to it
 
