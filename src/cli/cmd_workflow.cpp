@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@ struct WorkflowCommandOptions {
   std::string type;
   std::string time_range;
   std::vector<std::string> targets;
+  std::vector<std::string> from_files;  // bulk_ types: dump zip/CSV files (or directories) already on disk
   bool wait = false;
   bool quiet = false;
   // show / events / watch / stop
@@ -128,6 +130,12 @@ int run_start(const WorkflowCommandOptions& o) {
   if (!api) return report_error(api.status());
   Json body = Json::object();
   body["symbol"] = o.symbol;
+  if (!o.from_files.empty()) {
+    // Absolute paths: the loader runs in the server's process, whose working directory is not ours.
+    Json files = Json::array();
+    for (const auto& f : o.from_files) files.push_back(std::filesystem::absolute(f).lexically_normal().string());
+    body["from_files"] = std::move(files);
+  }
   if (o.targets.empty()) {
     body["type"] = o.type;
     body["time_range"] = o.time_range;
@@ -295,6 +303,8 @@ CommandRunner setup_workflow(CLI::App& app, const CommonOptions& /*common*/) {
       ->required();
   bind_option(*start, "--target", o->targets,
               "a service to run (repeatable); default: the type's loader and arango-connector");
+  bind_option(*start, "--from-files", o->from_files,
+              "bulk_ types: load these dump .zip/.csv files (or directories of them) instead of downloading");
   bind_switch(*start, "--wait", o->wait,
               "follow the progress until the workflow ends; exit 1 unless completed");
   bind_switch(*start, "--quiet", o->quiet, "print only the workflow id");
