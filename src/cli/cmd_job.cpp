@@ -87,6 +87,7 @@ int run(const JobCommandOptions& o) {
   env.settings.exchange_rest_url = o.exchange_url;
   env.settings.exchange_ws_url = o.exchange_ws_url;
   env.settings.bulk_url = o.bulk_url;
+  env.settings.artifacts = (root / "artifacts").string();
   env.start_timeout = std::chrono::milliseconds(static_cast<int64_t>(o.start_timeout_s * 1000));
   services::JobSpec spec;
   spec.queue_id = o.queue_id;

@@ -2,6 +2,9 @@
 #include "services/job/catalog.h"
 
 #include "analytics/graph/graph.h"
+#if SF_WITH_GNN
+#include "analytics/gnn/gnn.h"
+#endif
 #include "services/connector/arango_connector_job.h"
 #include "services/loaders/bulk/bulk_loader.h"
 #include "services/loaders/rest_loader.h"
@@ -13,6 +16,9 @@ void register_builtin_jobs(JobRegistry& registry) {
   registry.add(protocol::Worker::kRestLoader, [] { return std::make_unique<RestLoaderJob>(); });
   registry.add(protocol::Worker::kBulkLoader, make_bulk_loader_job);
   registry.add(protocol::Worker::kGraphBuilder, analytics::make_graph_builder_job);
+#if SF_WITH_GNN
+  registry.add(protocol::Worker::kGnnTrainer, analytics::make_gnn_trainer_job);
+#endif
 }
 
 JobRegistry builtin_job_registry() {

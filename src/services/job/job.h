@@ -195,6 +195,8 @@ struct JobSettings {
   std::string exchange_rest_url = "https://api.binance.com";
   std::string exchange_ws_url = "wss://stream.binance.com:9443";
   std::string bulk_url = "https://data.binance.vision";
+  std::string artifacts;  // where gnn-trainer stores models: a folder or s3://bucket/prefix; "" = the host's
+                          // default (<data dir>/artifacts)
   std::chrono::milliseconds poll_interval{
       100};  // how long jobs block in one bus wait before re-checking stop
 };

@@ -105,6 +105,15 @@ constexpr std::array<const char*, 11> kServiceFields = {"target",
                                                         "source",
                                                         "interval"};
 
+// Parameters of graph_build and gnn_train (analytics/graph/graph.h, analytics/gnn/gnn.h), accepted at
+// both levels; their values are checked by plan_workflow().
+constexpr std::array<const char*, 26> kAnalyticsFields = {
+    "symbols",       "window",     "step",        "horizon",      "top_k",          "threshold",
+    "min_coverage",  "graph_id",   "model",       "compare",      "task",           "hidden",
+    "layers",        "dropout",    "learning_rate", "weight_decay", "epochs",        "patience",
+    "batch_snapshots", "train_fraction", "val_fraction", "seed",   "threads",        "model_id",
+    "artifacts",     "interval"};
+
 std::string dump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
@@ -242,12 +251,15 @@ Result<StartRequest> parse_api_start_request(std::string_view body,
   }
   auto allowed = [&](std::string_view name, const auto& known) {
     return std::find(known.begin(), known.end(), name) != known.end() ||
+           std::find(kAnalyticsFields.begin(), kAnalyticsFields.end(), name) != kAnalyticsFields.end() ||
            std::find(extra_fields.begin(), extra_fields.end(), name) != extra_fields.end();
   };
   for (auto it = json.begin(); it != json.end(); ++it) {
     if (!allowed(it.key(), kTopLevelFields)) {
-      return Status::invalid_argument(fmt::format(
-          "field '{}' is not allowed (accepted: symbol, type, time_range, microservices)", it.key()));
+      return Status::invalid_argument(
+          fmt::format("field '{}' is not allowed (accepted: symbol, type, time_range, microservices and the "
+                      "graph_build / gnn_train parameters)",
+                      it.key()));
     }
   }
   if (json.contains("requests")) {

@@ -86,6 +86,7 @@ Result<std::unique_ptr<ManagerServer>> ManagerServer::start(const ServeOptions& 
   p.registry = serve_job_registry(options.synthetic_loader, options.synthetic);
   JobEnvironment env{*p.bus, *p.store, p.registry};
   env.settings = options.jobs;
+  if (env.settings.artifacts.empty()) env.settings.artifacts = (options.data_dir / "artifacts").string();
   env.metrics = p.metrics;
   p.launcher =
       std::make_unique<InProcessLauncher>(env, InProcessLauncherOptions{.max_jobs = options.max_jobs});

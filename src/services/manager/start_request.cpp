@@ -5,6 +5,9 @@
 
 #include <set>
 
+#include "analytics/gnn/gnn.h"
+#include "analytics/graph/graph.h"
+#include "protocol/naming.h"
 #include "store/store.h"
 
 namespace sf::services {
@@ -79,10 +82,30 @@ Result<StartRequest> parse_start_request(std::string_view body) {
   return start_request_from_json(json);
 }
 
+namespace {
+
+// Analytics workflows span many symbols (graph_build: `symbols`) or none of their own (gnn_train on a graph
+// id): the workflow's `symbol`, which names its id and collection, defaults to the first of `symbols`, else
+// to the symbol in a graph id made by make_workflow_id.
+std::string analytics_symbol(const StartRequest& request) {
+  auto symbols = request.extra.find("symbols");
+  if (symbols != request.extra.end() && symbols->is_array() && !symbols->empty() && symbols->front().is_string())
+    return symbols->front().get<std::string>();
+  for (const char* field : {"graph_id", "graph_collection"}) {
+    auto id = request.extra.find(field);
+    if (id == request.extra.end() || !id->is_string()) continue;
+    if (auto parts = protocol::parse_workflow_id(id->get<std::string>())) return parts->symbol;
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<WorkflowPlan> plan_workflow(const StartRequest& request) {
   WorkflowPlan plan;
-  if (request.symbol.empty()) return field_error("symbol", "is missing");
-  auto symbol = protocol::normalize_symbol(request.symbol);
+  const std::string symbol_text = request.symbol.empty() ? analytics_symbol(request) : request.symbol;
+  if (symbol_text.empty()) return field_error("symbol", "is missing");
+  auto symbol = protocol::normalize_symbol(symbol_text);
   if (!symbol) return field_error("symbol", symbol.status().message());
   plan.symbol = std::move(symbol).value();
 
@@ -164,6 +187,14 @@ Result<WorkflowPlan> plan_workflow(const StartRequest& request) {
     for (auto it = service.extra.begin(); it != service.extra.end(); ++it)
       planned.extra[it.key()] = it.value();
     if (!service.interval.empty()) planned.extra["interval"] = service.interval;
+    // Analytics parameters are checked here so a bad request is a 400 naming the field, not a failed job.
+    if (planned.worker == protocol::Worker::kGraphBuilder) {
+      auto graph = analytics::graph_params_from_json(planned.extra, plan.time_range);
+      if (!graph) return graph.status();
+    } else if (planned.worker == protocol::Worker::kGnnTrainer) {
+      auto train = analytics::TrainParams::from_json(planned.extra);
+      if (!train) return train.status();
+    }
     plan.services.push_back(std::move(planned));
   }
   return plan;
