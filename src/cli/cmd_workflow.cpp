@@ -26,6 +26,8 @@ struct WorkflowCommandOptions {
   std::string type;
   std::string time_range;
   std::vector<std::string> targets;
+  std::vector<std::string> symbols;  // graph_build: the graph's nodes
+  std::vector<std::string> params;   // KEY=VALUE request fields (graph/GNN parameters); VALUE as JSON if it parses
   std::vector<std::string> from_files;  // bulk_ types: dump zip/CSV files (or directories) already on disk
   bool wait = false;
   bool quiet = false;
@@ -129,7 +131,16 @@ int run_start(const WorkflowCommandOptions& o) {
   auto api = ApiClient::connect(o.server);
   if (!api) return report_error(api.status());
   Json body = Json::object();
-  body["symbol"] = o.symbol;
+  if (!o.symbol.empty()) body["symbol"] = o.symbol;
+  if (!o.symbols.empty()) body["symbols"] = o.symbols;
+  for (const auto& param : o.params) {
+    const size_t eq = param.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return report_error(Status::invalid_argument(fmt::format("--param '{}': expected KEY=VALUE", param)));
+    }
+    Json value = Json::parse(param.substr(eq + 1), nullptr, /*allow_exceptions=*/false);
+    body[param.substr(0, eq)] = value.is_discarded() ? Json(param.substr(eq + 1)) : value;
+  }
   if (!o.from_files.empty()) {
     // Absolute paths: the loader runs in the server's process, whose working directory is not ours.
     Json files = Json::array();
@@ -142,7 +153,14 @@ int run_start(const WorkflowCommandOptions& o) {
   } else {
     body["time_range"] = o.time_range;
     Json services = Json::array();
-    for (const auto& target : o.targets) services.push_back(Json{{"target", target}, {"type", o.type}});
+    // The analytics targets run one type each, so `--type graph_build --target graph-builder --target
+    // gnn-trainer` builds and trains in one workflow.
+    auto type_of = [&](const std::string& target) -> std::string {
+      if (target == "graph-builder") return "graph_build";
+      if (target == "gnn-trainer") return "gnn_train";
+      return o.type;
+    };
+    for (const auto& target : o.targets) services.push_back(Json{{"target", target}, {"type", type_of(target)}});
     body["microservices"] = std::move(services);
   }
   auto started = api->call("POST", "/queues/start", body.dump());
@@ -296,7 +314,11 @@ CommandRunner setup_workflow(CLI::App& app, const CommonOptions& /*common*/) {
   CLI::App* start =
       app.add_subcommand("start", "Start a workflow (the short form; --target for an explicit list)");
   add_server(*start, *o);
-  bind_option(*start, "--symbol", o->symbol, "symbol, e.g. BTCUSDT")->required();
+  bind_option(*start, "--symbol", o->symbol, "symbol, e.g. BTCUSDT (graph_build: the first of --symbols)");
+  bind_option(*start, "--symbols", o->symbols, "graph_build: the graph's symbols, e.g. BTCUSDT,ETHUSDT,SOLUSDT")
+      ->delimiter(',');
+  bind_option(*start, "--param", o->params,
+              "a request field KEY=VALUE (repeatable), e.g. window=24, top_k=5, epochs=100, model=sage");
   bind_option(*start, "--type", o->type, "workflow type, e.g. api_candles_5m, api_trades, ws_candles_1m")
       ->required();
   bind_option(*start, "--time-range", o->time_range, "START:END in UTC, e.g. 2024-08-01:2024-08-02")

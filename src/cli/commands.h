@@ -14,5 +14,9 @@ CommandRunner setup_serve(CLI::App& app, const CommonOptions& common);
 CommandRunner setup_job(CLI::App& app, const CommonOptions& common);
 CommandRunner setup_workflow(CLI::App& app, const CommonOptions& common);
 CommandRunner setup_query(CLI::App& app, const CommonOptions& common);
+CommandRunner setup_graph(CLI::App& app, const CommonOptions& common);
+#if SF_WITH_GNN
+CommandRunner setup_gnn(CLI::App& app, const CommonOptions& common);
+#endif
 
 }  // namespace sf::cli

@@ -36,6 +36,10 @@ constexpr sf::cli::CommandSpec kCommands[] = {
      sf::cli::setup_workflow},
     {"query", "Read a stored collection (JSON lines, CSV or a count) through the REST API",
      sf::cli::setup_query},
+    {"graph", "Export or show a graph built by graph-builder (edge list or JSON)", sf::cli::setup_graph},
+#if SF_WITH_GNN
+    {"gnn", "Predict with a model saved by gnn-trainer, or show its metadata and metrics", sf::cli::setup_gnn},
+#endif
 };
 
 }  // namespace
