@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -166,10 +168,21 @@ Status ArangoConnectorJob::run(JobContext& ctx) {
   };
   if (watch.expected && watch.expected->empty()) watch_error = drain();
 
+  // A live (ws_) workflow only ends by `stop`: its loaders then publish what they still hold and report
+  // `stopped`; the connector waits for that (up to kLiveStopGrace) and drains the topic, so everything the
+  // loaders received is stored. Other workflows stop at once.
+  constexpr auto kLiveStopGrace = std::chrono::seconds(30);
+  auto type = protocol::parse_workflow_type(start.type);
+  const bool live = type && type->source == protocol::Source::kWs;
+  std::optional<std::chrono::steady_clock::time_point> stop_seen;
   while (!sink_done && watch_error.is_ok()) {
     if (ctx.stop_requested()) {
-      stopped_by_request = true;
-      break;
+      const auto now = std::chrono::steady_clock::now();
+      if (!stop_seen) stop_seen = now;
+      if (!live || now - *stop_seen > kLiveStopGrace) {
+        stopped_by_request = true;
+        break;
+      }
     }
     if (!draining) {
       Status read = events.next(ctx.settings.poll_interval, batch);

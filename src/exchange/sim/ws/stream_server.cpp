@@ -441,7 +441,9 @@ struct StreamServer::Impl : std::enable_shared_from_this<StreamServer::Impl> {
       tick(period);
       next += period;
       const auto now = std::chrono::steady_clock::now();
-      if (next < now) next = now;  // behind: do not try to catch up tick by tick
+      // Behind: do not try to catch up tick by tick, and pause a little anyway so that connections waiting
+      // for the lock (handshakes, SUBSCRIBE frames) get it between two ticks.
+      if (next < now + std::chrono::milliseconds(2)) next = now + std::chrono::milliseconds(2);
       std::this_thread::sleep_until(next);
     }
   }
