@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bus/bus.h"
+#include "cli/bus_flags.h"
 #include "cli/commands.h"
 
 namespace sf::cli {
@@ -13,6 +14,7 @@ namespace {
 
 struct BusCommandOptions {
   std::string data_dir = "./streamforge-data";
+  BusFlags bus;
 };
 
 }  // namespace
@@ -22,13 +24,14 @@ CommandRunner setup_bus(CLI::App& app, const CommonOptions& /*common*/) {
   app.require_subcommand(1);
   app.fallthrough();  // `bus topics --data-dir X`: the sub-subcommand passes the flag up
   bind_option(app, "--data-dir", options->data_dir, "data directory of the embedded bus");
+  bind_bus_flags(app, options->bus);
   auto* topics = app.add_subcommand("topics", "List topics with partitions, offsets and sizes");
   auto* groups = app.add_subcommand("groups", "List consumer groups with their committed offsets");
 
   return [options, topics, groups]() -> int {
     bus::EmbeddedBusOptions bus_options;
     bus_options.dir = std::filesystem::path(options->data_dir) / "bus";
-    auto bus = value_or_throw(bus::open_embedded_bus(bus_options));
+    auto bus = value_or_throw(bus::open_bus(bus_config(options->bus, bus_options)));
     auto names = value_or_throw(bus->list_topics());
     if (topics->parsed()) {
       fmt::print("{:<48} {:>9} {:>14} {:>14} {:>12}\n", "TOPIC", "PARTITION", "START", "END", "BYTES");

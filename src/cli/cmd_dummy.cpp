@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bus/bus.h"
+#include "cli/bus_flags.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "services/dummy/dummy_pipeline.h"
@@ -21,6 +22,7 @@ namespace {
 struct DummyCommandOptions {
   std::string data_dir = "./streamforge-data";
   std::string fsync = "interval";  // every-batch | interval | none
+  BusFlags bus;
   services::DummyOptions pipeline;
 };
 
@@ -36,7 +38,7 @@ int run(const DummyCommandOptions& options) {
   bus::EmbeddedBusOptions bus_options;
   bus_options.dir = root / "bus";
   bus_options.fsync_policy = parse_fsync(options.fsync);
-  auto bus = value_or_throw(bus::open_embedded_bus(bus_options));
+  auto bus = value_or_throw(bus::open_bus(bus_config(options.bus, bus_options)));
   store::RocksDbStoreOptions store_options;
   store_options.path = (root / "store").string();
   auto store = value_or_throw(store::open_rocksdb_store(store_options));
@@ -89,6 +91,7 @@ CommandRunner setup_dummy(CLI::App& app, const CommonOptions& /*common*/) {
   bind_option(app, "--collection", p.collection, "store collection");
   bind_option(app, "--group", p.group, "consumer group of the sink");
   bind_option(app, "--fsync", options->fsync, "bus fsync policy: every-batch | interval | none");
+  bind_bus_flags(app, options->bus);
   return [options] { return run(*options); };
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "bus/bus.h"
+#include "cli/bus_flags.h"
 #include "cli/commands.h"
 #include "protocol/workflow_type.h"
 #include "services/job/job.h"
@@ -36,6 +37,7 @@ struct JobCommandOptions {
   int64_t control_offset = -1;     // -1: from the log start
   std::string image;
   std::string data_dir = "./streamforge-data";
+  BusFlags bus;  // --bus embedded|kafka, --kafka-*
   std::string exchange_url = "https://api.binance.com";
   std::string exchange_ws_url = "wss://stream.binance.com:9443";
   std::string bulk_url = "https://data.binance.vision";
@@ -67,7 +69,7 @@ int run(const JobCommandOptions& o) {
   bus::EmbeddedBusOptions bus_options;
   bus_options.dir = root / "bus";
   bus_options.fsync_policy = parse_fsync(o.fsync);
-  auto bus = bus::open_embedded_bus(bus_options);
+  auto bus = bus::open_bus(bus_config(o.bus, bus_options));
   if (!bus) {
     if (bus.status().code() != ErrorCode::kFailedPrecondition) throw Error(bus.status());
     std::fprintf(stderr, "error: %s\n", in_use(o.data_dir, bus.status()).message().c_str());
@@ -155,6 +157,7 @@ CommandRunner setup_job(CLI::App& app, const CommonOptions& /*common*/) {
   bind_option(app, "--exchange-ws-url", o->exchange_ws_url, "exchange WebSocket base URL");
   bind_option(app, "--bulk-url", o->bulk_url, "base URL of the bulk data dumps");
   bind_option(app, "--fsync", o->fsync, "bus fsync policy: every-batch | interval | none");
+  bind_bus_flags(app, o->bus);
   bind_option(app, "--start-timeout", o->start_timeout_s, "seconds to wait for the start command")
       ->check(CLI::Range(0.0, 86400.0));
   bind_switch(app, "--synthetic-loader", o->synthetic_loader,

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/bus_flags.h"
 #include "cli/commands.h"
 #include "services/manager/manager_server.h"
 
@@ -23,9 +24,8 @@ struct ServeCommandOptions {
   std::string exchange_url = "https://api.binance.com";
   std::string exchange_ws_url = "wss://stream.binance.com:9443";
   std::string bulk_url = "https://data.binance.vision";
-  std::string bus = "embedded";    // embedded | kafka (later)
+  BusFlags bus;                    // --bus embedded|kafka, --kafka-*
   std::string store = "rocksdb";   // rocksdb | arangodb (later)
-  std::string kafka_bootstrap;     // with --bus kafka (later)
   std::string kafka_listen;        // the embedded bus's Kafka listener (later)
   std::string arango_url;          // with --store arangodb (later)
   std::string fsync = "interval";  // every-batch | interval | none
@@ -44,12 +44,6 @@ bus::FsyncPolicy parse_fsync(const std::string& text) {
 }
 
 void check_backends(const ServeCommandOptions& o) {
-  if (o.bus == "kafka") {
-    throw Error(Status::invalid_argument(
-        "--bus kafka is not available yet (the Kafka backend is a later issue); use --bus embedded"));
-  }
-  if (o.bus != "embedded")
-    throw Error(Status::invalid_argument("--bus must be embedded or kafka, not '" + o.bus + "'"));
   if (o.store == "arangodb") {
     throw Error(
         Status::invalid_argument("--store arangodb is not available yet (the ArangoDB backend is a later "
@@ -58,8 +52,6 @@ void check_backends(const ServeCommandOptions& o) {
   if (o.store != "rocksdb") {
     throw Error(Status::invalid_argument("--store must be rocksdb or arangodb, not '" + o.store + "'"));
   }
-  if (!o.kafka_bootstrap.empty())
-    throw Error(Status::invalid_argument("--kafka-bootstrap needs --bus kafka (not available yet)"));
   if (!o.kafka_listen.empty()) throw Error(Status::invalid_argument("--kafka-listen is not available yet"));
   if (!o.arango_url.empty())
     throw Error(Status::invalid_argument("--arango-url needs --store arangodb (not available yet)"));
@@ -71,6 +63,9 @@ int run(const ServeCommandOptions& o) {
   options.listen = o.listen;
   options.data_dir = o.data_dir;
   options.fsync = parse_fsync(o.fsync);
+  const bus::BusConfig bus = bus_config(o.bus, {});
+  options.bus_backend = bus.backend;
+  options.kafka = bus.kafka;
   options.jobs.exchange_rest_url = o.exchange_url;
   options.jobs.exchange_ws_url = o.exchange_ws_url;
   options.jobs.bulk_url = o.bulk_url;
@@ -118,9 +113,7 @@ CommandRunner setup_serve(CLI::App& app, const CommonOptions& /*common*/) {
               "exchange REST base URL (exchange-sim: http://HOST:PORT)");
   bind_option(app, "--exchange-ws-url", o->exchange_ws_url, "exchange WebSocket base URL");
   bind_option(app, "--bulk-url", o->bulk_url, "base URL of the bulk data dumps");
-  bind_option(app, "--bus", o->bus, "embedded (kafka: a later issue)");
-  bind_option(app, "--kafka-bootstrap", o->kafka_bootstrap,
-              "Kafka bootstrap servers, with --bus kafka (later)");
+  bind_bus_flags(app, o->bus);
   bind_option(app, "--kafka-listen", o->kafka_listen,
               "HOST:PORT for the embedded bus's Kafka protocol (later)");
   bind_option(app, "--store", o->store, "rocksdb (arangodb: a later issue)");

@@ -267,7 +267,7 @@ class KafkaBus final : public Bus {
     if (!partitions) return partitions.status();
     if (partition < 0 || partition >= *partitions)
       return Status::not_found(fmt::format("topic '{}' has no partition {}", topic, partition));
-    auto leased = lease_fetcher();
+    auto leased = lease_fetcher(topic, partition, offset);
     if (!leased) return leased.status();
     std::unique_ptr<Fetcher> f = std::move(*leased);
     Status s = fetch_with(*f, topic, partition, offset, options, out);
@@ -527,12 +527,17 @@ class KafkaBus final : public Bus {
     return result;
   }
 
-  Result<std::unique_ptr<Fetcher>> lease_fetcher() {
+  // An idle fetcher, preferably one that stopped where this read starts (it keeps its prefetched records).
+  Result<std::unique_ptr<Fetcher>> lease_fetcher(std::string_view topic, int32_t partition, int64_t offset) {
     {
       std::lock_guard lock(fetchers_mu_);
       if (!fetchers_.empty()) {
-        auto f = std::move(fetchers_.back());
-        fetchers_.pop_back();
+        auto it = std::find_if(fetchers_.begin(), fetchers_.end(), [&](const auto& f) {
+          return f->topic == topic && f->partition == partition && f->next_offset == offset;
+        });
+        if (it == fetchers_.end()) it = fetchers_.end() - 1;
+        auto f = std::move(*it);
+        fetchers_.erase(it);
         return f;
       }
     }
@@ -552,7 +557,7 @@ class KafkaBus final : public Bus {
 
   void release_fetcher(std::unique_ptr<Fetcher> f) {
     std::lock_guard lock(fetchers_mu_);
-    if (fetchers_.size() < 4) fetchers_.push_back(std::move(f));
+    if (fetchers_.size() < kIdleFetchers) fetchers_.push_back(std::move(f));
   }
 
   Status fetch_with(Fetcher& f, std::string_view topic, int32_t partition, int64_t offset,
@@ -623,6 +628,9 @@ class KafkaBus final : public Bus {
     f.messages.clear();
     return Status::ok();
   }
+
+  // Idle group-less consumers kept for fetch(): each costs a connection and librdkafka's threads.
+  static constexpr std::size_t kIdleFetchers = 8;
 
   KafkaBusOptions options_;
   LogBridge log_;

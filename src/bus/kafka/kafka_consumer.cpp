@@ -93,10 +93,12 @@ Status KafkaConsumer::poll(std::chrono::milliseconds timeout, FetchBatch& out) {
     }
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout_ms(wait)));
     if (woken_.load() && messages_.empty()) {
+      if (m && m->err() == RdKafka::ERR_NO_ERROR) {  // handed out, not lost; the next poll() is cancelled
+        messages_.push_back(std::move(m));
+        break;
+      }
       woken_ = false;
-      if (m && m->err() == RdKafka::ERR_NO_ERROR) messages_.push_back(std::move(m));  // not lost: handed out
-      if (messages_.empty()) return Status::cancelled("consumer woken up");
-      break;
+      return Status::cancelled("consumer woken up");
     }
     const RdKafka::ErrorCode err = m ? m->err() : RdKafka::ERR__TIMED_OUT;
     if (err == RdKafka::ERR_NO_ERROR) {

@@ -66,7 +66,10 @@ Result<std::unique_ptr<ManagerServer>> ManagerServer::start(const ServeOptions& 
   bus_options.dir = options.data_dir / "bus";
   bus_options.fsync_policy = options.fsync;
   bus_options.metrics = p.metrics;
-  auto bus = bus::open_embedded_bus(bus_options);
+  bus::BusConfig bus_config{options.bus_backend, bus_options, options.kafka};
+  auto bus = bus::open_bus(bus_config);
+  if (!bus && options.bus_backend == bus::BusBackend::kKafka)
+    return Status(bus.status().code(), fmt::format("bus (Kafka): {}", bus.status().message()));
   if (!bus) {
     return Status(bus.status().code(),
                   fmt::format("data dir '{}': bus: {}", options.data_dir.string(), bus.status().message()));

@@ -23,6 +23,8 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8080";                  // host:port; port 0 picks a free one
   std::filesystem::path data_dir = "./streamforge-data";  // <data_dir>/bus and <data_dir>/store
   bus::FsyncPolicy fsync = bus::FsyncPolicy::kInterval;   // of the embedded bus
+  bus::BusBackend bus_backend = bus::BusBackend::kEmbedded;  // kKafka: a Kafka cluster instead of <data_dir>/bus
+  bus::KafkaBusOptions kafka;                                // with kKafka
   JobSettings jobs;                  // exchange URLs (defaults: Binance's real endpoints) and poll interval
   int http_threads = 2;              // HTTP server threads
   size_t max_jobs = 64;              // jobs running at once in this process
