@@ -266,8 +266,9 @@ class Bus {
 
   // --- Raw Kafka record batches (the Kafka-protocol broker's path: src/kafka/) ---
   // Appends one or more Kafka RecordBatch v2 (magic 2), concatenated as a Kafka client sent them, to one
-  // partition. Every batch is checked first (header, CRC-32C; compression none, else FailedPrecondition
-  // "unsupported compression"; Corruption for anything malformed or a trailing partial batch) and nothing is
+  // partition. Every batch is checked first (header, CRC-32C, every record — decompressed for gzip, snappy,
+  // lz4 and zstd batches, which are stored compressed; Corruption for anything malformed, an unknown codec or
+  // a trailing partial batch) and nothing is
   // appended unless all pass (an I/O error part-way may leave the earlier batches of the call appended,
   // as produce() may). The bytes are then stored as received except baseOffset and
   // partitionLeaderEpoch, which lie outside the CRC and are rewritten in `bytes` in place (so the caller sees
