@@ -14,6 +14,7 @@ namespace {
 struct ExchangeSimCommandOptions {
   exchange::sim::ExchangeSimOptions sim;  // listen 127.0.0.1:9900, weight limit 6000, no faults
   std::string symbols;                    // extra symbols, comma-separated
+  std::string bulk_cache_dir;             // empty: a temporary directory
   double clock_rate = 1.0;                // exchange ms per real ms
   int64_t ws_ping_interval_ms = 20'000;
   int64_t ws_pong_timeout_ms = 60'000;
@@ -61,6 +62,13 @@ CommandRunner setup_exchange_sim(CLI::App& app, const CommonOptions& /*common*/)
               "aggTrades: refuse startTime..endTime windows longer than this (0: no limit, as Binance today)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   bind_option(app, "--threads", sim.threads, "HTTP server threads")->check(CLI::Range(1, 64));
+  bind_option(app, "--bulk-cache-dir", o->bulk_cache_dir,
+              "dump files (/data/): where built zips are kept (default: a temporary directory, removed on exit)");
+  bind_option(app, "--bulk-compression-level", sim.bulk.compression_level, "dump zips: deflate level")
+      ->check(CLI::Range(1, 9));
+  bind_switch(app, "--bulk-corrupt-zip", sim.bulk.faults.corrupt_zip,
+              "fault: serve dump zips with bytes flipped (their CHECKSUM stays the good one)");
+  bind_switch(app, "--bulk-wrong-checksum", sim.bulk.faults.wrong_checksum, "fault: CHECKSUM files name a wrong hash");
   bind_option(app, "--clock-rate", o->clock_rate,
               "exchange milliseconds per real millisecond from the start (> 1: a faster market for tests)")
       ->check(CLI::Range(0.001, 1e6));
@@ -88,6 +96,7 @@ CommandRunner setup_exchange_sim(CLI::App& app, const CommonOptions& /*common*/)
       ->check(CLI::Range(0, 3'600'000));
   return [o] {
     o->sim.extra_symbols = split_list(o->symbols);
+    if (!o->bulk_cache_dir.empty()) o->sim.bulk.cache_dir = o->bulk_cache_dir;
     auto& streams = o->sim.streams;
     streams.ping_interval = std::chrono::milliseconds(o->ws_ping_interval_ms);
     streams.pong_timeout = std::chrono::milliseconds(o->ws_pong_timeout_ms);

@@ -387,7 +387,7 @@ struct BulkFileTree::Impl {
   std::vector<std::thread> builders;
 
   Impl(const SimMarket& m, std::function<int64_t()> c, BulkFileOptions o)
-      : market(m), clock(std::move(c)), options(std::move(o)) {
+      : market(m), clock(std::move(c)), options(std::move(o)), faults(options.faults) {
     if (options.cache_dir.empty()) {
       std::string pattern = (std::filesystem::temp_directory_path() / "streamforge-sim-bulk-XXXXXX").string();
       if (::mkdtemp(pattern.data()) == nullptr) throw Error(Status::io_error("mkdtemp " + pattern));
@@ -468,10 +468,13 @@ struct BulkFileTree::Impl {
     std::filesystem::create_directories(out.parent_path(), ec);
     const auto tmp = out.string() + ".tmp";
     const auto t0 = chr::steady_clock::now();
-    Status s = build_zip(sm, file, now, options.compression_level, tmp);
+    // A zip already in the cache directory (an earlier run of the simulator) is complete - builds are renamed
+    // into place - and the same: a file exists only for a finished period, whose data never changes.
+    Status s = std::filesystem::exists(out, ec) ? Status::ok()
+                                                : build_zip(sm, file, now, options.compression_level, tmp);
     std::string sha;
     uint64_t size = 0;
-    if (s) {
+    if (s && !std::filesystem::exists(out, ec)) {
       std::filesystem::rename(tmp, out, ec);
       if (ec) s = Status::io_error(fmt::format("rename {}: {}", tmp, ec.message()));
     }

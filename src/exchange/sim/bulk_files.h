@@ -55,17 +55,18 @@ inline constexpr int64_t kDumpMicrosFromMs = 1'735'689'600'000;
 Status write_dump_csv(const SymbolMarket& market, const DumpFile& file, int64_t now_ms,
                       const std::function<Status(std::string_view)>& sink);
 
-struct BulkFileOptions {
-  std::filesystem::path cache_dir;  // built zips; empty: a fresh temporary directory, removed at destruction
-  int compression_level = 1;        // deflate level 1..9 (1: fastest; Binance's files are level ~6)
-  int builder_threads = 2;          // zips built at once
-};
-
 // Fault injection for the loader's tests. `corrupt_zip`: zips are served with bytes flipped in the middle
 // (the CHECKSUM file still names the good file's hash); `wrong_checksum`: CHECKSUM files name another hash.
 struct BulkFaults {
   bool corrupt_zip = false;
   bool wrong_checksum = false;
+};
+
+struct BulkFileOptions {
+  std::filesystem::path cache_dir;  // built zips; empty: a fresh temporary directory, removed at destruction
+  int compression_level = 1;        // deflate level 1..9 (1: fastest; Binance's files are level ~6)
+  int builder_threads = 2;          // zips built at once
+  BulkFaults faults;                // none by default (set_faults changes them while serving)
 };
 
 // Thread-safe. Destruction waits for builds in progress.

@@ -39,8 +39,8 @@ struct Plan {
   std::string dlq_topic;
   std::vector<std::filesystem::path> local_files;  // from_files
   bool from_files = false;
-  int download_threads = 4;
-  size_t batch_records = 65'536;
+  int download_threads = 2;
+  size_t batch_records = 16'384;
 };
 
 Result<std::vector<std::filesystem::path>> expand_paths(const protocol::Json& list) {
@@ -171,7 +171,6 @@ class BatchPublisher {
       : bus_(bus), topic_(std::move(topic)), partitions_(std::max(1, partitions)), batch_(batch_records) {
     last_in_partition_.resize(static_cast<size_t>(partitions_));
     marks_.reserve(batch_);
-    arena_.reserve(batch_ * 320);
   }
 
   template <typename Record>

@@ -43,10 +43,10 @@ namespace sf::services {
 
 struct BulkLoaderOptions {
   std::filesystem::path download_dir;  // empty: <system temp dir>/streamforge-bulk
-  int download_threads = 4;            // files downloaded at once
-  int download_window = 4;             // files downloaded ahead of the one being published (disk bound)
-  uint64_t chunk_bytes = 16u << 20;    // bytes per HTTP Range request
-  size_t batch_records = 65'536;       // records per produce()
+  int download_threads = 2;            // files downloaded at once
+  int download_window = 3;             // files downloaded ahead of the one being published (disk bound)
+  uint64_t chunk_bytes = 4u << 20;     // bytes per HTTP Range request (one is in memory per download)
+  size_t batch_records = 16'384;       // records per produce() (its documents are in memory at once)
   bool keep_files = false;             // keep the downloaded files after a completed workflow
   net::HttpClientOptions http = [] {
     net::HttpClientOptions o;

@@ -27,7 +27,7 @@ namespace sf::services::loaders::bulk {
 struct DownloadOptions {
   std::string base_url = "https://data.binance.vision";
   std::filesystem::path dir;               // where files are written (created if missing)
-  uint64_t chunk_bytes = 16u << 20;        // bytes per Range request
+  uint64_t chunk_bytes = 4u << 20;         // bytes per Range request
   int max_attempts = 5;                    // per chunk, on transport errors and 5xx
   std::chrono::milliseconds backoff{200};  // first retry wait, doubled each time, at most 5 s
   net::HttpClientOptions http = [] {
