@@ -9,6 +9,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/splitmix64.h"
+
 namespace sf::exchange::sim {
 namespace {
 
@@ -36,17 +38,11 @@ int64_t floor_div(int64_t a, int64_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
-uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 // A tiny deterministic generator (splitmix64). The same seed gives the same sequence everywhere.
 struct Rng {
   uint64_t state;
   explicit Rng(uint64_t seed) : state(seed) {}
-  uint64_t next() { return mix64(state += 0x9e3779b97f4a7c15ULL); }
+  uint64_t next() { return splitmix64_mix(state += kSplitMix64Increment); }
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   // Irwin-Hall(4) rescaled to mean 0, variance 1: close enough to normal and free of transcendental
   // functions (bit-identical on every IEEE-754 machine).
@@ -58,8 +54,8 @@ struct Rng {
 enum Tag : uint64_t { kTagDay = 1, kTagHours, kTagMinutes, kTagSeconds, kTagEvents, kTagPrice };
 
 uint64_t node_seed(uint64_t symbol_seed, uint64_t tag, int64_t key) {
-  return mix64(symbol_seed ^
-               mix64(tag * 0x100000001b3ULL ^ (static_cast<uint64_t>(key) * 0x9e3779b97f4a7c15ULL)));
+  return splitmix64_mix(symbol_seed ^ splitmix64_mix(tag * 0x100000001b3ULL ^
+                                                    (static_cast<uint64_t>(key) * kSplitMix64Increment)));
 }
 
 // Smooth value noise in [-1, 1] with unit lattice spacing.
@@ -69,9 +65,8 @@ double value_noise(uint64_t seed, double x) {
   double f = x - fl;
   double s = f * f * (3 - 2 * f);
   auto lattice = [seed](int64_t k) {
-    return static_cast<double>(mix64(seed ^ (static_cast<uint64_t>(k) * 0xd1342543de82ef95ULL)) >> 11) *
-               0x1.0p-52 -
-           1.0;
+    const uint64_t h = splitmix64_mix(seed ^ (static_cast<uint64_t>(k) * 0xd1342543de82ef95ULL));
+    return static_cast<double>(h >> 11) * 0x1.0p-52 - 1.0;
   };
   double a = lattice(i), b = lattice(i + 1);
   return a + (b - a) * s;

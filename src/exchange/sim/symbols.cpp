@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/splitmix64.h"
 #include "exchange/sim/intervals.h"
 
 namespace sf::exchange::sim {
@@ -95,17 +96,6 @@ const Row kRows[] = {
 const char* kQuoteSuffixes[] = {"FDUSD", "USDT", "USDC", "BUSD", "TUSD", "DAI", "BTC", "ETH",
                                 "BNB",   "EUR",  "TRY",  "BRL",  "JPY",  "GBP", "AUD"};
 
-uint64_t mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-double unit(uint64_t h) {
-  return static_cast<double>(h >> 11) * 0x1.0p-53;
-}
-
 SymbolSpec from_row(const Row& r) {
   SymbolSpec s;
   s.base_asset = r.base;
@@ -147,7 +137,7 @@ uint64_t name_seed(std::string_view name) {
     h ^= c;
     h *= 0x100000001b3ULL;
   }
-  return mix64(h);
+  return splitmix64(h);
 }
 
 bool is_valid_symbol_text(std::string_view text) {
@@ -173,7 +163,7 @@ Result<SymbolSpec> derive_symbol_spec(std::string_view name) {
     s.quote_asset = std::string(q);
     s.seed = name_seed(name);
     uint64_t h = s.seed;
-    auto next = [&h] { return unit(h = mix64(h)); };
+    auto next = [&h] { return unit_interval(h = splitmix64(h)); };
     bool crypto_quote = q == "BTC" || q == "ETH" || q == "BNB";
     double log10_price = crypto_quote ? -4.5 + 2.5 * next() : -4 + 7 * next();
     s.base_price = std::pow(10.0, log10_price);

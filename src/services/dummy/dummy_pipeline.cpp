@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/splitmix64.h"
 #include "protocol/records.h"
 #include "services/connector/topic_sink.h"
 
@@ -16,18 +17,6 @@ namespace sf::services {
 namespace {
 
 constexpr int64_t kMinuteMs = 60'000;
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-// Uniform in [0, 1) from a hash.
-double unit(uint64_t h) {
-  return static_cast<double>(h >> 11) * 0x1.0p-53;
-}
 
 // A random-walk candle series with exact decimal fields (prices in cents, volumes in 1e-8 units).
 class CandleGenerator {
@@ -37,14 +26,16 @@ class CandleGenerator {
   void next(int64_t index, protocol::Kline& k) {
     uint64_t h = splitmix64(options_.seed ^ static_cast<uint64_t>(index) * 0x2545F4914F6CDD1Dull);
     int64_t open = price_cents_;
-    double step = (unit(h) - 0.5) * 0.002;  // ±0.1% per minute
+    double step = (unit_interval(h) - 0.5) * 0.002;  // ±0.1% per minute
     int64_t close = std::max<int64_t>(100, open + static_cast<int64_t>(std::llround(open * step)));
-    int64_t high = std::max(open, close) + static_cast<int64_t>(open * 0.0005 * unit(splitmix64(h)));
-    int64_t low = std::min(open, close) - static_cast<int64_t>(open * 0.0005 * unit(splitmix64(h + 1)));
+    int64_t high = std::max(open, close) + static_cast<int64_t>(open * 0.0005 * unit_interval(splitmix64(h)));
+    int64_t low =
+        std::min(open, close) - static_cast<int64_t>(open * 0.0005 * unit_interval(splitmix64(h + 1)));
     price_cents_ = close;
-    int64_t volume_units = 100'000'000 + static_cast<int64_t>(unit(splitmix64(h + 2)) * 5'000'000'000);
+    int64_t volume_units =
+        100'000'000 + static_cast<int64_t>(unit_interval(splitmix64(h + 2)) * 5'000'000'000);
     int64_t taker_units =
-        volume_units / 2 + static_cast<int64_t>(unit(splitmix64(h + 3)) * (volume_units / 4));
+        volume_units / 2 + static_cast<int64_t>(unit_interval(splitmix64(h + 3)) * (volume_units / 4));
 
     k.open_time = options_.start_ms + index * kMinuteMs;
     k.close_time = k.open_time + kMinuteMs - 1;
@@ -61,7 +52,7 @@ class CandleGenerator {
                  static_cast<int64_t>(static_cast<double>(volume_units) * 1e-8 * close));
     assign_cents(k.taker_buy_quote_asset_volume,
                  static_cast<int64_t>(static_cast<double>(taker_units) * 1e-8 * close));
-    k.number_of_trades = 500 + static_cast<int64_t>(unit(splitmix64(h + 4)) * 3000);
+    k.number_of_trades = 500 + static_cast<int64_t>(unit_interval(splitmix64(h + 4)) * 3000);
   }
 
  private:

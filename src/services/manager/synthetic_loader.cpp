@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/splitmix64.h"
 #include "protocol/records.h"
 
 namespace sf::services {
@@ -23,14 +24,6 @@ int64_t ceil_to(int64_t t, int64_t step, int64_t offset) {
   return q * step + offset;
 }
 
-// A deterministic pseudo-random number from a candle's open time (splitmix64).
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 std::string cents(int64_t value) {
   return fmt::format("{}.{:02}", value / 100, value % 100);
 }
@@ -41,7 +34,7 @@ protocol::Kline make_candle(const std::string& symbol, protocol::Interval interv
   k.close_time = protocol::next_open_time(interval, open_time) - 1;
   k.symbol = symbol;
   k.interval = std::string(protocol::interval_name(interval));
-  const uint64_t r = mix(static_cast<uint64_t>(open_time));
+  const uint64_t r = splitmix64(static_cast<uint64_t>(open_time));
   const int64_t open = 5'000'000 + static_cast<int64_t>(r % 2'000'000);  // 50000.00 .. 69999.99
   const int64_t close = open + static_cast<int64_t>((r >> 21) % 20'001) - 10'000;
   const int64_t high = std::max(open, close) + static_cast<int64_t>((r >> 36) % 5'000);
