@@ -64,7 +64,8 @@ TEST(StartRequestTest, ShortFormExpandsToLoaderAndConnector) {
   EXPECT_EQ(ws->services[0].target, "loader-ws");
   EXPECT_FALSE(ws->range.end_ms);
 
-  auto graph = plan(R"({"symbol":"BTCUSDT","type":"gnn_graph","time_range":"2024-08-01:2024-08-02"})");
+  auto graph = plan(R"({"symbol":"BTCUSDT","type":"gnn_graph","symbols":["BTCUSDT","ETHUSDT"],
+                         "time_range":"2024-08-01:2024-08-02"})");
   ASSERT_TRUE(graph) << graph.status().to_string();
   ASSERT_EQ(graph->services.size(), 1u);
   EXPECT_EQ(graph->services[0].target, "graph-builder");
