@@ -94,6 +94,9 @@ CommandRunner setup_exchange_sim(CLI::App& app, const CommonOptions& /*common*/)
       ->check(CLI::Range(0.0, 1.0));
   bind_option(app, "--ws-burst-ms", ws.faults.burst_ms, "fault: hold WebSocket events and send them in bursts N ms apart")
       ->check(CLI::Range(0, 3'600'000));
+  bind_option(app, "--ws-depth-gap-rate", ws.faults.depth_gap_rate,
+              "fault: share of depthUpdate events lost for every subscriber (a gap in the update ids)")
+      ->check(CLI::Range(0.0, 1.0));
   return [o] {
     o->sim.extra_symbols = split_list(o->symbols);
     if (!o->bulk_cache_dir.empty()) o->sim.bulk.cache_dir = o->bulk_cache_dir;

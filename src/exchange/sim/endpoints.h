@@ -65,8 +65,14 @@ struct HistoricalTrades {
   static RestReply handle(const SimContext& ctx, RestParams& params);
 };
 
-// Next: GET /api/v3/depth symbol [limit=100, max 5000], weight by limit 1-100: 5, 101-500: 25,
-// 501-1000: 50, 1001-5000: 250 (an order book around the 1s candle's close), then add it below.
+// GET /api/v3/depth symbol [limit=100, max 5000] -> {"lastUpdateId":..,"bids":[["p","q"],..],"asks":..}:
+// the book of order_book.h at the last visible update id. Weight by limit: 1-100: 5, 101-500: 25,
+// 501-1000: 50, 1001-5000: 250.
+struct Depth {
+  static constexpr std::string_view kPath = "/api/v3/depth";
+  static int weight(const RestParams& params);
+  static RestReply handle(const SimContext& ctx, RestParams& params);
+};
 
 template <typename... E>
 struct EndpointList {
@@ -74,6 +80,7 @@ struct EndpointList {
 };
 
 using AllEndpoints =
-    EndpointList<Ping, ServerTime, ExchangeInfo, Klines, UiKlines, AggTrades, RecentTrades, HistoricalTrades>;
+    EndpointList<Ping, ServerTime, ExchangeInfo, Klines, UiKlines, AggTrades, RecentTrades, HistoricalTrades,
+                 Depth>;
 
 }  // namespace sf::exchange::sim

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "exchange/sim/ws/depth_stream.h"
 #include "exchange/sim/ws/stream_events.h"
 #include "exchange/sim/ws/stream_name.h"
 
@@ -77,6 +78,7 @@ struct StreamServer::Impl : std::enable_shared_from_this<StreamServer::Impl> {
     int64_t next_id = 0;          // trade / aggTrade: the next id to push
     int64_t next_close_open = 0;  // kline: open time of the next candle to push closed
     int64_t last_partial = std::numeric_limits<int64_t>::min();  // kline: when the open candle was pushed
+    std::unique_ptr<ws::DepthStream> depth;  // kDepth
     std::vector<uint64_t> subscribers;
     std::vector<std::string> payloads;  // this tick's events
   };
@@ -150,6 +152,7 @@ struct StreamServer::Impl : std::enable_shared_from_this<StreamServer::Impl> {
         s.next_close_open = interval_floor(name.interval, now);
         break;
       case StreamKind::kDepth:
+        s.depth = std::make_unique<ws::DepthStream>(*s.market, name.depth_speed_ms, now);
         break;
     }
     s.name = std::move(name);
@@ -346,8 +349,12 @@ struct StreamServer::Impl : std::enable_shared_from_this<StreamServer::Impl> {
         }
         break;
       }
-      case StreamKind::kDepth:
+      case StreamKind::kDepth: {
+        // The sequence-gap fault loses whole events of the stream (every subscriber sees the hole).
+        const std::function<bool()> gap = [this] { return chance_per_event(faults.depth_gap_rate); };
+        s.depth->produce(now, s.payloads, gap);
         break;
+      }
     }
   }
 
@@ -359,6 +366,10 @@ struct StreamServer::Impl : std::enable_shared_from_this<StreamServer::Impl> {
     int64_t last = m.trades_before(interval_next(s.name.interval, open_time), now) - 1;
     if (last < first) first = last = -1;
     ws::append_kline_event(s.payloads.emplace_back(), m, s.name.interval, *k, now, first, last, closed);
+  }
+
+  bool chance_per_event(double rate) {
+    return rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < rate;
   }
 
   bool chance(double rate_per_second, std::chrono::milliseconds tick) {

@@ -2,7 +2,8 @@
 //
 //   /ws/<stream>                    one raw stream: payloads as they are
 //   /stream?streams=a/b/c           combined streams: {"stream":"<name>","data":<payload>} (also /stream
-//   alone) streams: <symbol>@trade, @aggTrade, @kline_<interval> (symbols lower case) live control frames:
+//   alone) streams: <symbol>@trade, @aggTrade, @kline_<interval>, @depth, @depth@100ms (symbols lower case;
+//   depth: ws/depth_stream.h, books of order_book.h, the same as /api/v3/depth) live control frames:
 //   {"method":"SUBSCRIBE"|"UNSUBSCRIBE","params":[..],"id":N} -> {"result":null,"id":N};
 //   {"method":"LIST_SUBSCRIPTIONS","id":N} -> {"result":[..],"id":N}; errors as Binance sends them:
 //   {"error":{"code":3,"msg":"Invalid JSON: .."},"id":null}, {"error":{"code":2,"msg":"Invalid request: .."},
@@ -21,7 +22,7 @@
 //
 // Faults (set_faults, or exchange-sim flags): abrupt drops, stalls (a connection silently gets nothing for a
 // while, its events are lost), malformed frames (truncated JSON), bursts (events held back and released
-// together).
+// together), sequence gaps in the diff depth streams (lost depthUpdate events).
 //
 // Thread-safety: every public method may be called from any thread.
 #pragma once
@@ -43,6 +44,7 @@ struct StreamFaultOptions {
   int stall_ms = 3000;        // how long a stall lasts (events meanwhile are lost for that connection)
   double malformed_rate = 0;  // per pushed message: chance it is truncated JSON
   int burst_ms = 0;           // > 0: every connection's events are held and sent in bursts this far apart
+  double depth_gap_rate = 0;  // per depthUpdate event: chance it is lost for every subscriber (a U/u gap)
   uint64_t seed = 1;          // of the fault generator
 };
 
