@@ -4,6 +4,7 @@
 #include <atomic>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange unincluded
 
@@ -11,9 +12,11 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 
+#include "kafka/connection_stream.h"
 #include "kafka/dispatch.h"
 #include "kafka/group_coordinator.h"
 #include "kafka/kafka.h"
+#include "kafka/sasl_session.h"
 #include "net/url.h"
 
 namespace sf::kafka {
@@ -22,11 +25,51 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+// The broker keeps the users' salted credentials only (SaslCredentials), not the passwords it was given.
+BrokerOptions without_sasl_passwords(BrokerOptions options) {
+  options.security.sasl_users.clear();
+  return options;
+}
+
+bool uses_tls(SecurityProtocol p) {
+  return p == SecurityProtocol::kSsl || p == SecurityProtocol::kSaslSsl;
+}
+bool uses_sasl(SecurityProtocol p) {
+  return p == SecurityProtocol::kSaslPlaintext || p == SecurityProtocol::kSaslSsl;
+}
+
 class BrokerImpl final : public Broker {
  public:
   BrokerImpl(bus::Bus& bus, const BrokerOptions& options)
-      : options_(options), groups_(bus, options_), state_{bus, options_, groups_, {}, 0}, acceptor_(ioc_) {}
+      : options_(without_sasl_passwords(options)),
+        groups_(bus, options_),
+        state_{bus, options_, groups_, {}, 0},
+        acceptor_(ioc_) {}
   ~BrokerImpl() override { stop(); }
+
+  // The TLS context and SASL credentials of the listener's security protocol (kafka.h BrokerSecurity).
+  Status configure_security(const BrokerSecurity& security) {
+    if (uses_tls(security.protocol)) {
+      auto context = make_tls_server_context(security.tls_cert_file, security.tls_key_file);
+      if (!context) return context.status();
+      tls_ = std::move(*context);
+    }
+    if (uses_sasl(security.protocol)) {
+      if (security.sasl_mechanisms.empty())
+        return Status::invalid_argument("a SASL listener needs at least one SASL mechanism");
+      for (const auto& m : security.sasl_mechanisms) {
+        if (m != "PLAIN" && !scram_hash_for(m))
+          return Status::invalid_argument(
+              fmt::format("unsupported SASL mechanism '{}' (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN)", m));
+      }
+      if (security.scram_iterations < kScramMinIterations)
+        return Status::invalid_argument(fmt::format("SCRAM iterations must be >= {}", kScramMinIterations));
+      if (security.sasl_users.empty()) spdlog::warn("kafka: SASL listener without users: nobody can connect");
+      sasl_credentials_ = std::make_unique<SaslCredentials>(security.sasl_users, security.scram_iterations);
+      sasl_config_.emplace(SaslConfig{*sasl_credentials_, options_.security.sasl_mechanisms});
+    }
+    return Status::ok();
+  }
 
   Status bind() {
     auto hp = net::parse_host_port(options_.listen);
@@ -130,38 +173,53 @@ class BrokerImpl final : public Broker {
     const auto remote = socket.remote_endpoint(ec);
     const std::string client =
         ec ? std::string("?") : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    ConnectionStream stream(socket, tls_.get());
+    if (Status s = stream.handshake(); !s) {
+      spdlog::warn("kafka: {}: {}: closing the connection", client, s.message());
+      stream.shutdown();
+      return;
+    }
+    std::optional<SaslSession> sasl;
+    if (sasl_config_) sasl.emplace(*sasl_config_);
+    SaslSession* session = sasl ? &*sasl : nullptr;
     std::string frame, response;
     while (!stopped_) {
       char size_bytes[4];
-      asio::read(socket, asio::buffer(size_bytes, 4), ec);
+      stream.read(asio::buffer(size_bytes, 4), ec);
       if (ec) break;  // closed by the client (or by stop())
       const int32_t size =
           static_cast<int32_t>((static_cast<uint32_t>(static_cast<uint8_t>(size_bytes[0])) << 24) |
                                (static_cast<uint32_t>(static_cast<uint8_t>(size_bytes[1])) << 16) |
                                (static_cast<uint32_t>(static_cast<uint8_t>(size_bytes[2])) << 8) |
                                static_cast<uint32_t>(static_cast<uint8_t>(size_bytes[3])));
-      if (size < 8 || size > options_.max_request_bytes) {
+      // A bare SASL token (after a v0 SaslHandshake) may be shorter than a request header.
+      const int32_t min_size = session != nullptr && session->expects_raw_token() ? 0 : 8;
+      if (size < min_size || size > options_.max_request_bytes) {
         spdlog::warn("kafka: {}: request size {} outside [8, {}]: closing the connection", client, size,
                      options_.max_request_bytes);
         break;
       }
       frame.resize(static_cast<std::size_t>(size));
-      asio::read(socket, asio::buffer(frame.data(), frame.size()), ec);
+      stream.read(asio::buffer(frame.data(), frame.size()), ec);
       if (ec) {
         spdlog::warn("kafka: {}: truncated request ({}): closing the connection", client, ec.message());
         break;
       }
-      const DispatchResult r = dispatch_request(state_, frame, client, response);
+      const DispatchResult r = dispatch_connection_request(state_, session, frame, client, response);
       if (r == DispatchResult::kClose) break;
       if (r == DispatchResult::kNoResponse) continue;
-      asio::write(socket, asio::buffer(response), ec);
+      stream.write(asio::buffer(response), ec);
       if (ec) break;
+      if (session != nullptr && session->close_after_reply()) break;  // failed authentication
     }
-    socket.shutdown(tcp::socket::shutdown_both, ec);  // closed when its last owner lets go
+    stream.shutdown();  // the socket is closed when its last owner lets go
   }
 
   const BrokerOptions options_;
   GroupCoordinator groups_;
+  std::unique_ptr<asio::ssl::context> tls_;            // SSL, SASL_SSL
+  std::unique_ptr<SaslCredentials> sasl_credentials_;  // SASL_PLAINTEXT, SASL_SSL
+  std::optional<SaslConfig> sasl_config_;
   BrokerState state_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
@@ -177,6 +235,7 @@ class BrokerImpl final : public Broker {
 Result<std::unique_ptr<Broker>> Broker::start(bus::Bus& bus, const BrokerOptions& options) {
   if (options.default_partitions < 1) return Status::invalid_argument("default_partitions must be >= 1");
   auto broker = std::make_unique<BrokerImpl>(bus, options);
+  SF_RETURN_IF_ERROR(broker->configure_security(options.security));
   SF_RETURN_IF_ERROR(broker->bind());
   return std::unique_ptr<Broker>(std::move(broker));
 }
@@ -200,7 +259,8 @@ int run_broker(const BrokerOptions& options, const bus::EmbeddedBusOptions& bus_
   }
   std::fprintf(out, "listening on %s\n", (*broker)->address().c_str());
   std::fflush(out);
-  spdlog::info("kafka: broker serving {} on {}", bus_options.dir.string(), (*broker)->address());
+  spdlog::info("kafka: broker serving {} on {} ({})", bus_options.dir.string(), (*broker)->address(),
+               security_protocol_name(options.security.protocol));
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("kafka: signal {} received, stopping", sig);

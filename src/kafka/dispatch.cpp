@@ -17,7 +17,8 @@ const HandlerEntry* find_handler(int16_t api_key) {
 bool is_flexible_request(int16_t api_key, int16_t api_version) {
   // Only the first flexible version of each implemented API matters: we never advertise beyond it,
   // except ApiVersions (flexible from v3).
-  return api_key == api::kApiVersions && api_version >= 3;
+  return (api_key == api::kApiVersions && api_version >= 3) ||
+         (api_key == api::kSaslAuthenticate && api_version >= 2);
 }
 
 int16_t error_code_for(const Status& status) {
@@ -43,7 +44,7 @@ int16_t error_code_for(const Status& status) {
 }
 
 DispatchResult dispatch_request(BrokerState& state, std::string_view frame, std::string_view client,
-                                std::string& response) {
+                                std::string& response, SaslSession* sasl) {
   response.clear();
   Reader in(frame);
   RequestHeader header;
@@ -83,7 +84,11 @@ DispatchResult dispatch_request(BrokerState& state, std::string_view frame, std:
                  handler->name, header.api_version, handler->min_version, handler->max_version);
     return DispatchResult::kClose;
   }
-  if (is_flexible_request(header.api_key, header.api_version)) in.skip_tagged_fields();
+  if (is_flexible_request(header.api_key, header.api_version)) {
+    in.skip_tagged_fields();
+    // Response header v1 (its tagged fields) for every flexible response but ApiVersions' (KIP-511).
+    if (header.api_key != api::kApiVersions) out.empty_tagged_fields();
+  }
   if (!in.ok()) {
     spdlog::warn("kafka: {}: malformed request header of {} v{}: closing the connection", client,
                  handler->name, header.api_version);
@@ -91,6 +96,7 @@ DispatchResult dispatch_request(BrokerState& state, std::string_view frame, std:
   }
   RequestContext ctx{state.bus, state.options, state.groups, state.advertised_host, state.advertised_port,
                      header,    client};
+  ctx.sasl = sasl;
   const HandleResult result = handler->handle(ctx, in, out);
   if (result == HandleResult::kMalformed || !in.ok()) {
     spdlog::warn("kafka: {}: malformed {} v{} request (correlation id {}, {} bytes): closing the connection",

@@ -25,7 +25,8 @@ enum class DispatchResult {
 };
 
 // `frame` is the request without its 4-byte size prefix. `response` is replaced.
+// `sasl` is the connection's authentication (nullptr on listeners without SASL); see sasl_session.h.
 DispatchResult dispatch_request(BrokerState& state, std::string_view frame, std::string_view client,
-                                std::string& response);
+                                std::string& response, SaslSession* sasl = nullptr);
 
 }  // namespace sf::kafka

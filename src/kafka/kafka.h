@@ -12,11 +12,40 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "bus/bus.h"
 #include "core/status.h"
 
 namespace sf::kafka {
+
+// How clients reach the broker and prove who they are, as Kafka's listener security protocols.
+enum class SecurityProtocol { kPlaintext, kSsl, kSaslPlaintext, kSaslSsl };
+// PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL, in any case; InvalidArgument otherwise.
+Result<SecurityProtocol> parse_security_protocol(std::string_view name);
+std::string_view security_protocol_name(SecurityProtocol protocol);
+
+struct SaslUser {
+  std::string name;
+  std::string password;
+};
+// "NAME:PASSWORD" (the password may contain ':'); InvalidArgument naming what is missing.
+Result<SaslUser> parse_sasl_user(std::string_view text);
+// One NAME:PASSWORD a line; blank lines and lines starting with '#' are skipped.
+Result<std::vector<SaslUser>> read_sasl_users_file(const std::string& path);
+
+struct BrokerSecurity {
+  SecurityProtocol protocol = SecurityProtocol::kPlaintext;
+  std::string tls_cert_file;  // PEM certificate chain (SSL, SASL_SSL)
+  std::string tls_key_file;   // PEM private key of that certificate
+  // Offered in SaslHandshake, in this order: SCRAM-SHA-512, SCRAM-SHA-256, PLAIN (a subset may be given).
+  std::vector<std::string> sasl_mechanisms = {"SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"};
+  // Turned into salted SCRAM credentials (random salt, scram_iterations) when the broker starts; the broker
+  // keeps no password.
+  std::vector<SaslUser> sasl_users;
+  int32_t scram_iterations = 4096;  // Kafka's minimum and kafka-configs' default
+};
 
 struct BrokerOptions {
   std::string listen = "127.0.0.1:9092";  // HOST:PORT; port 0 picks a free one (see Broker::address())
@@ -34,6 +63,10 @@ struct BrokerOptions {
   int32_t group_max_rebalance_timeout_ms =
       300000;                              // milliseconds; a JoinGroup's rebalance timeout is clamped
   std::string cluster_id = "streamforge";  // Metadata v2+
+  // Test hook: when > 0, a Produce whose appended records cross a multiple of this offset is not answered
+  // and its connection is closed (as if the broker failed after appending), so clients must retry it.
+  int64_t test_drop_produce_response_every = 0;
+  BrokerSecurity security;  // PLAINTEXT unless set
 };
 
 // A running broker. Thread-safe. Destroy (or stop()) it before the Bus it serves.

@@ -14,12 +14,14 @@
 namespace sf::kafka {
 
 class GroupCoordinator;
+class SaslSession;
 
 namespace api {
 inline constexpr int16_t kProduce = 0, kFetch = 1, kListOffsets = 2, kMetadata = 3, kOffsetCommit = 8,
                          kOffsetFetch = 9, kFindCoordinator = 10, kJoinGroup = 11, kHeartbeat = 12,
                          kLeaveGroup = 13, kSyncGroup = 14, kDescribeGroups = 15, kListGroups = 16,
                          kApiVersions = 18, kCreateTopics = 19, kDeleteTopics = 20, kDescribeConfigs = 32;
+inline constexpr int16_t kSaslHandshake = 17, kSaslAuthenticate = 36;
 }  // namespace api
 
 // Kafka error codes (org.apache.kafka.common.protocol.Errors).
@@ -32,6 +34,7 @@ inline constexpr int16_t kNone = 0, kUnknownServerError = -1, kOffsetOutOfRange 
                          kTopicAlreadyExists = 36, kInvalidPartitions = 37, kInvalidReplicationFactor = 38,
                          kInvalidRequest = 42, kKafkaStorageError = 56, kGroupIdNotFound = 69,
                          kUnsupportedCompressionType = 76, kMemberIdRequired = 79;
+inline constexpr int16_t kUnsupportedSaslMechanism = 33, kIllegalSaslState = 34, kSaslAuthenticationFailed = 58;
 }  // namespace err
 
 struct RequestHeader {
@@ -50,6 +53,7 @@ struct RequestContext {
   int32_t advertised_port = 0;
   RequestHeader header;
   std::string_view client_address;  // for logs
+  SaslSession* sasl = nullptr;       // the connection's authentication; nullptr without SASL
   int16_t version() const { return header.api_version; }
 };
 

@@ -9,10 +9,12 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bus/bus.h"
 #include "kafka/dispatch.h"
 #include "kafka/group_coordinator.h"
+#include "kafka/sasl_session.h"
 
 namespace {
 
@@ -51,6 +53,10 @@ struct FuzzBroker {
   sf::kafka::BrokerOptions options;
   std::unique_ptr<sf::kafka::GroupCoordinator> groups;
   std::unique_ptr<sf::kafka::BrokerState> state;
+  // A SASL listener's users and mechanisms, for the passes through a connection's SaslSession.
+  sf::kafka::SaslCredentials sasl_credentials{{{"u", "pw"}}, sf::kafka::kScramMinIterations};
+  std::vector<std::string> sasl_mechanisms{"SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"};
+  sf::kafka::SaslConfig sasl_config{sasl_credentials, sasl_mechanisms};
 };
 
 }  // namespace
@@ -60,5 +66,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string frame(reinterpret_cast<const char*>(data), size);
   std::string response;
   (void)sf::kafka::dispatch_request(*broker.state, frame, "fuzz", response);
+  // The same frame on a SASL listener, at each step of an exchange: before authentication (only
+  // ApiVersions/SaslHandshake pass the gate), after SaslHandshake v1 (SaslAuthenticate with a SCRAM
+  // client-first or a PLAIN token), and after a v0 handshake and a valid client-first (the frame is then
+  // a bare SCRAM client-final token).
+  {
+    sf::kafka::SaslSession fresh(broker.sasl_config);
+    (void)sf::kafka::dispatch_connection_request(*broker.state, &fresh, frame, "fuzz", response);
+  }
+  for (const char* mechanism : {"SCRAM-SHA-512", "PLAIN"}) {
+    sf::kafka::SaslSession session(broker.sasl_config);
+    (void)session.handshake(mechanism, 1);
+    (void)sf::kafka::dispatch_connection_request(*broker.state, &session, frame, "fuzz", response);
+  }
+  {
+    sf::kafka::SaslSession session(broker.sasl_config);
+    (void)session.handshake("SCRAM-SHA-256", 0);
+    (void)session.authenticate("n,,n=u,r=fuzznonce", "fuzz");
+    (void)sf::kafka::dispatch_connection_request(*broker.state, &session, frame, "fuzz", response);
+  }
   return 0;
 }

@@ -216,6 +216,16 @@ std::vector<std::string> seeds() {
       if (v >= 1) w.boolean(false);
     }));
   }
+  for (int16_t v : {0, 1}) s.push_back(request(api::kSaslHandshake, v, [](Writer& w) { w.string("SCRAM-SHA-512"); }));
+  for (int16_t v : {0, 1}) {
+    s.push_back(request(api::kSaslAuthenticate, v, [](Writer& w) { w.bytes("n,,n=u,r=clientnonce"); }));
+  }
+  s.push_back(request(api::kSaslAuthenticate, 2, [](Writer& w) {
+    const std::string plain("\0u\0pw", 5);
+    w.uvarint(static_cast<uint32_t>(plain.size() + 1));
+    w.raw(plain);
+    w.empty_tagged_fields();
+  }));
   return s;
 }
 
@@ -267,6 +277,8 @@ TEST(RequestDecoderTest, ApiVersionsV3AdvertisesEveryHandlerAndNoMore) {
   EXPECT_EQ(versions[api::kApiVersions], (std::pair<int16_t, int16_t>(0, 3)));
   EXPECT_EQ(versions[api::kJoinGroup], (std::pair<int16_t, int16_t>(0, 5)));
   EXPECT_EQ(versions[api::kDeleteTopics], (std::pair<int16_t, int16_t>(0, 3)));
+  EXPECT_EQ(versions[api::kSaslHandshake], (std::pair<int16_t, int16_t>(0, 1)));
+  EXPECT_EQ(versions[api::kSaslAuthenticate], (std::pair<int16_t, int16_t>(0, 2)));
 }
 
 TEST(RequestDecoderTest, NewerApiVersionsGetsV0UnsupportedVersionOthersClose) {
