@@ -1,8 +1,11 @@
 // The Bus contract tests run against both backends: the embedded bus, and the Kafka backend (librdkafka)
 // talking to `streamforge broker` served in-process, on 127.0.0.1:<free port>, over an embedded bus in the
 // same directory. reopen() closes and reopens everything (the broker too), so durability assertions hold
-// for both.
+// for both. KafkaSaslSsl runs the same contract over the broker's SASL_SSL listener (SCRAM-SHA-512, a
+// throwaway CA), the Kafka backend configured with the settings of --kafka-security-protocol sasl_ssl.
 #pragma once
+
+#include <stdlib.h>
 
 #include <filesystem>
 #include <memory>
@@ -12,14 +15,40 @@
 
 #include "bus/bus.h"
 #include "kafka/kafka.h"
+#include "kafka/tests/tls_test_util.h"
 
 namespace sf::bus::testing {
 
-enum class Backend { kEmbedded, kKafka };
+enum class Backend { kEmbedded, kKafka, kKafkaSaslSsl };
 
 inline std::string backend_name(Backend b) {
-  return b == Backend::kEmbedded ? "Embedded" : "Kafka";
+  return b == Backend::kEmbedded ? "Embedded" : b == Backend::kKafka ? "Kafka" : "KafkaSaslSsl";
 }
+
+// One throwaway CA and server certificate per test process (removed at exit).
+class ProcessCertificates {
+ public:
+  static const kafka::testing::TestCertificates& get() {
+    static ProcessCertificates instance;
+    return instance.certs_;
+  }
+
+ private:
+  ProcessCertificates() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "sf-bus-tls-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) return;
+    dir_ = pattern;
+    std::string error;
+    certs_ = kafka::testing::make_test_certificates(dir_, &error);
+    if (certs_.ca.empty()) ADD_FAILURE() << error;
+  }
+  ~ProcessCertificates() {
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+  std::filesystem::path dir_;
+  kafka::testing::TestCertificates certs_;
+};
 
 class BackendBus {
  public:
@@ -33,7 +62,7 @@ class BackendBus {
   Bus* operator->() { return bus(); }
   Bus& operator*() { return *bus(); }
   Bus* bus() { return backend_ == Backend::kEmbedded ? local_.get() : kafka_.get(); }
-  bool is_kafka() const { return backend_ == Backend::kKafka; }
+  bool is_kafka() const { return backend_ != Backend::kEmbedded; }
 
   void close() {
     kafka_.reset();
@@ -60,6 +89,14 @@ class BackendBus {
     kafka::BrokerOptions broker_options;
     broker_options.listen = "127.0.0.1:0";
     broker_options.auto_create_topics = false;
+    const bool sasl_ssl = backend_ == Backend::kKafkaSaslSsl;
+    if (sasl_ssl) {
+      const auto& certs = ProcessCertificates::get();
+      broker_options.security.protocol = kafka::SecurityProtocol::kSaslSsl;
+      broker_options.security.tls_cert_file = certs.cert.string();
+      broker_options.security.tls_key_file = certs.key.string();
+      broker_options.security.sasl_users = {{"streamforge", "contract-secret"}};
+    }
     auto broker = kafka::Broker::start(*local_, broker_options);
     if (!broker) {
       ADD_FAILURE() << broker.status().to_string();
@@ -73,6 +110,13 @@ class BackendBus {
     k.request_timeout = std::chrono::seconds(15);
     k.join_timeout = std::chrono::seconds(15);
     k.linger_ms = 1;
+    if (sasl_ssl) {
+      k.security_protocol = "sasl_ssl";
+      k.sasl_mechanism = "SCRAM-SHA-512";
+      k.sasl_username = "streamforge";
+      k.sasl_password = "contract-secret";
+      k.ssl_ca_location = ProcessCertificates::get().ca.string();
+    }
     // Quick rebalances and fetches: the tests start and stop members often.
     k.config = {{"heartbeat.interval.ms", "100"},
                 {"session.timeout.ms", "6000"},

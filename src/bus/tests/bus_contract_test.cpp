@@ -30,7 +30,7 @@ using testing::TempDir;
 class BusContractTest : public ::testing::TestWithParam<Backend> {
  protected:
   BackendBus open(EmbeddedBusOptions options = {}) { return BackendBus(GetParam(), tmp_.path(), options); }
-  bool kafka() const { return GetParam() == Backend::kKafka; }
+  bool kafka() const { return GetParam() != Backend::kEmbedded; }
   // How long "no more records" is waited for: Kafka needs a fetch round trip after each rebalance.
   std::chrono::milliseconds quiet() const { return kafka() ? 1500ms : 200ms; }
   // An upper bound for "woken by the event, not by a polling loop" (librdkafka's fetch.wait.max.ms is
@@ -588,7 +588,8 @@ TEST(KafkaBusTest, UnreachableBootstrapAndBadPropertiesFailAtOpen) {
             (std::pair<std::string, std::string>("sasl.password", "a=b")));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BusContractTest, ::testing::Values(Backend::kEmbedded, Backend::kKafka),
+INSTANTIATE_TEST_SUITE_P(Backends, BusContractTest,
+                         ::testing::Values(Backend::kEmbedded, Backend::kKafka, Backend::kKafkaSaslSsl),
                          [](const auto& info) { return testing::backend_name(info.param); });
 
 }  // namespace
