@@ -17,6 +17,7 @@
 #include "kafka/group_coordinator.h"
 #include "kafka/kafka.h"
 #include "kafka/sasl_session.h"
+#include "kafka/producer_state.h"
 #include "net/url.h"
 
 namespace sf::kafka {
@@ -43,7 +44,8 @@ class BrokerImpl final : public Broker {
   BrokerImpl(bus::Bus& bus, const BrokerOptions& options)
       : options_(without_sasl_passwords(options)),
         groups_(bus, options_),
-        state_{bus, options_, groups_, {}, 0},
+        producers_(bus),
+        state_{bus, options_, groups_, {}, 0, &producers_},
         acceptor_(ioc_) {}
   ~BrokerImpl() override { stop(); }
 
@@ -220,6 +222,7 @@ class BrokerImpl final : public Broker {
   std::unique_ptr<asio::ssl::context> tls_;            // SSL, SASL_SSL
   std::unique_ptr<SaslCredentials> sasl_credentials_;  // SASL_PLAINTEXT, SASL_SSL
   std::optional<SaslConfig> sasl_config_;
+  ProducerStateTable producers_;
   BrokerState state_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;

@@ -97,6 +97,7 @@ DispatchResult dispatch_request(BrokerState& state, std::string_view frame, std:
   RequestContext ctx{state.bus, state.options, state.groups, state.advertised_host, state.advertised_port,
                      header,    client};
   ctx.sasl = sasl;
+  ctx.producers = state.producers;
   const HandleResult result = handler->handle(ctx, in, out);
   if (result == HandleResult::kMalformed || !in.ok()) {
     spdlog::warn("kafka: {}: malformed {} v{} request (correlation id {}, {} bytes): closing the connection",

@@ -16,6 +16,7 @@ struct BrokerState {
   GroupCoordinator& groups;
   std::string advertised_host;
   int32_t advertised_port = 0;
+  ProducerStateTable* producers = nullptr;  // idempotent producers (null: InitProducerId is refused)
 };
 
 enum class DispatchResult {

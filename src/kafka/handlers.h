@@ -55,6 +55,7 @@ SF_KAFKA_HANDLER(CreateTopicsHandler, api::kCreateTopics, 0, 4);
 SF_KAFKA_HANDLER(DeleteTopicsHandler, api::kDeleteTopics, 0, 3);
 SF_KAFKA_HANDLER(DescribeGroupsHandler, api::kDescribeGroups, 0, 4);
 SF_KAFKA_HANDLER(DescribeConfigsHandler, api::kDescribeConfigs, 0, 2);
+SF_KAFKA_HANDLER(InitProducerIdHandler, api::kInitProducerId, 0, 1);
 SF_KAFKA_HANDLER(SaslHandshakeHandler, api::kSaslHandshake, 0, 1);
 SF_KAFKA_HANDLER(SaslAuthenticateHandler, api::kSaslAuthenticate, 0, 2);
 
@@ -80,7 +81,7 @@ using kHandlerList =
                 OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler,
                 LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler,
                 ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DescribeConfigsHandler,
-                SaslHandshakeHandler, SaslAuthenticateHandler>;
+                InitProducerIdHandler, SaslHandshakeHandler, SaslAuthenticateHandler>;
 
 // Every implemented API, in kHandlerList order.
 inline std::span<const HandlerEntry> handler_table() {

@@ -15,12 +15,14 @@ namespace sf::kafka {
 
 class GroupCoordinator;
 class SaslSession;
+class ProducerStateTable;
 
 namespace api {
 inline constexpr int16_t kProduce = 0, kFetch = 1, kListOffsets = 2, kMetadata = 3, kOffsetCommit = 8,
                          kOffsetFetch = 9, kFindCoordinator = 10, kJoinGroup = 11, kHeartbeat = 12,
                          kLeaveGroup = 13, kSyncGroup = 14, kDescribeGroups = 15, kListGroups = 16,
                          kApiVersions = 18, kCreateTopics = 19, kDeleteTopics = 20, kDescribeConfigs = 32;
+inline constexpr int16_t kInitProducerId = 22;
 inline constexpr int16_t kSaslHandshake = 17, kSaslAuthenticate = 36;
 }  // namespace api
 
@@ -34,6 +36,10 @@ inline constexpr int16_t kNone = 0, kUnknownServerError = -1, kOffsetOutOfRange 
                          kTopicAlreadyExists = 36, kInvalidPartitions = 37, kInvalidReplicationFactor = 38,
                          kInvalidRequest = 42, kKafkaStorageError = 56, kGroupIdNotFound = 69,
                          kUnsupportedCompressionType = 76, kMemberIdRequired = 79;
+// Idempotent producers.
+inline constexpr int16_t kOutOfOrderSequenceNumber = 45, kDuplicateSequenceNumber = 46,
+                         kInvalidProducerEpoch = 47, kTransactionalIdAuthorizationFailed = 53,
+                         kUnknownProducerId = 59;
 inline constexpr int16_t kUnsupportedSaslMechanism = 33, kIllegalSaslState = 34, kSaslAuthenticationFailed = 58;
 }  // namespace err
 
@@ -54,6 +60,7 @@ struct RequestContext {
   RequestHeader header;
   std::string_view client_address;  // for logs
   SaslSession* sasl = nullptr;       // the connection's authentication; nullptr without SASL
+  ProducerStateTable* producers = nullptr;  // idempotent producers; null: InitProducerId is refused
   int16_t version() const { return header.api_version; }
 };
 

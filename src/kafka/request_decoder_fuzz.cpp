@@ -15,6 +15,7 @@
 #include "kafka/dispatch.h"
 #include "kafka/group_coordinator.h"
 #include "kafka/sasl_session.h"
+#include "kafka/producer_state.h"
 
 namespace {
 
@@ -38,11 +39,13 @@ struct FuzzBroker {
     options.group_max_rebalance_timeout_ms = 20;
     options.max_topic_partitions = 4;
     groups = std::make_unique<sf::kafka::GroupCoordinator>(*bus, options);
+    producers = std::make_unique<sf::kafka::ProducerStateTable>(*bus);
     state = std::make_unique<sf::kafka::BrokerState>(
-        sf::kafka::BrokerState{*bus, options, *groups, "127.0.0.1", 9092});
+        sf::kafka::BrokerState{*bus, options, *groups, "127.0.0.1", 9092, producers.get()});
   }
   ~FuzzBroker() {
     state.reset();
+    producers.reset();
     groups.reset();
     bus.reset();
     std::error_code ec;
@@ -52,6 +55,7 @@ struct FuzzBroker {
   std::unique_ptr<sf::bus::Bus> bus;
   sf::kafka::BrokerOptions options;
   std::unique_ptr<sf::kafka::GroupCoordinator> groups;
+  std::unique_ptr<sf::kafka::ProducerStateTable> producers;
   std::unique_ptr<sf::kafka::BrokerState> state;
   // A SASL listener's users and mechanisms, for the passes through a connection's SaslSession.
   sf::kafka::SaslCredentials sasl_credentials{{{"u", "pw"}}, sf::kafka::kScramMinIterations};
