@@ -3,7 +3,7 @@
 // built-in jobs). A plain harness (no Google Benchmark: each run is one long measurement). Release build:
 //   cmake -S . -B build-rel -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build-rel backfill_bench
 //   backfill_bench pace [--seconds 30] [--rate 6] [--weight-limit 1200] [--workflows 2]
-//   backfill_bench throughput [--symbols 10] [--days 365] [--interval 1m] [--loaders-only]
+//   backfill_bench throughput [--symbols 10] [--days 365] [--interval 1m] [--loaders-only] [--store-logged]
 //   backfill_bench            (both, with the defaults)
 //
 // pace: the simulator and the loaders' weight budget share a clock running `rate` times faster than real
@@ -14,7 +14,8 @@
 // throughput: limits off (simulator and loader budgets at 10^9); `symbols` workflows of `days` of candles
 //   started at once; candles/s from the first start to the last workflow finished (every document stored),
 //   and the loaders' own rate (sim -> topic). --loaders-only runs the workflows without arango-connector
-//   (sim -> topic alone, to see what the store side costs).
+//   (sim -> topic alone, to see what the store side costs). --store-logged writes every upsert through the
+//   store's write-ahead log, as before connectors wrote deferred (bench/logged_store.h), for comparisons.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -30,6 +31,7 @@
 
 #include "bus/bus.h"
 #include "exchange/sim/exchange_sim.h"
+#include "logged_store.h"
 #include "services/job/catalog.h"
 #include "services/job/launcher.h"
 #include "services/loaders/rest_loader.h"
@@ -56,6 +58,7 @@ struct Args {
   int days = 365;
   std::string interval = "1m";
   bool loaders_only = false;
+  bool store_logged = false;
 };
 
 Args parse_args(int argc, char** argv) {
@@ -87,6 +90,8 @@ Args parse_args(int argc, char** argv) {
       a.interval = next();
     } else if (k == "--loaders-only") {
       a.loaders_only = true;
+    } else if (k == "--store-logged") {
+      a.store_logged = true;
     } else {
       std::fprintf(stderr, "unknown argument %s\n", k.c_str());
       std::exit(2);
@@ -98,7 +103,8 @@ Args parse_args(int argc, char** argv) {
 // Bus, store, launcher and manager in a temporary directory (removed at the end).
 class Platform {
  public:
-  Platform(const std::string& exchange_url, std::optional<RestLoaderOptions> loader) {
+  Platform(const std::string& exchange_url, std::optional<RestLoaderOptions> loader,
+           bool store_logged = false) {
     dir_ = fs::temp_directory_path() / fmt::format("sf-backfill-bench-{}", std::random_device{}());
     fs::create_directories(dir_);
     bus::EmbeddedBusOptions bo;
@@ -106,7 +112,7 @@ class Platform {
     bus_ = value_or_throw(bus::open_embedded_bus(bo));
     store::RocksDbStoreOptions so;
     so.path = (dir_ / "store").string();
-    store_ = value_or_throw(store::open_rocksdb_store(so));
+    store_ = sf::bench::maybe_logged_only(value_or_throw(store::open_rocksdb_store(so)), store_logged);
     registry_ = builtin_job_registry();
     if (loader) {
       registry_.add(protocol::Worker::kRestLoader,
@@ -242,7 +248,7 @@ int run_throughput(const Args& a) {
   RestLoaderOptions lo;
   lo.weight_limit = 1'000'000'000;
   lo.budget = std::make_shared<loaders::WeightBudget>();
-  Platform platform(sim.base_url(), lo);
+  Platform platform(sim.base_url(), lo, a.store_logged);
 
   const int64_t start_ms = 1'690'848'000'000;  // 2023-08-01
   const std::string range =

@@ -3,7 +3,9 @@
 // arango-connector -> RocksDB, driven by the real queue-manager. A plain harness printing rows/s. Release:
 //   ninja -C build-rel bulk_bench
 //   bulk_bench agg     [--symbol BTCUSDT] [--month 2024-08] [--loaders-only] [--cache-dir DIR]
-//   bulk_bench candles [--symbols 10] [--year 2024] [--loaders-only] [--cache-dir DIR]
+//   [--store-logged] bulk_bench candles [--symbols 10] [--year 2024] [--loaders-only] [--cache-dir DIR]
+//   [--store-logged]
+//   (--store-logged: every upsert through the store's write-ahead log, as before connectors wrote deferred)
 // The simulator builds each zip once into --cache-dir (default: a directory under /tmp kept between runs);
 // the harness asks for every CHECKSUM first so that the timed run downloads ready files (a real mirror
 // serves static files). Rows/s: stored documents / seconds from the first workflow start to the last one
@@ -21,6 +23,7 @@
 
 #include "bus/bus.h"
 #include "exchange/sim/exchange_sim.h"
+#include "logged_store.h"
 #include "net/http_client.h"
 #include "services/job/catalog.h"
 #include "services/job/launcher.h"
@@ -46,6 +49,7 @@ struct Args {
   int symbols = 10;
   int year = 2024;
   bool loaders_only = false;
+  bool store_logged = false;
   std::string cache_dir = (fs::temp_directory_path() / "sf-bulk-bench-cache").string();
 };
 
@@ -68,6 +72,8 @@ Args parse_args(int argc, char** argv) {
       a.loaders_only = true;
     else if (k == "--cache-dir")
       a.cache_dir = next();
+    else if (k == "--store-logged")
+      a.store_logged = true;
   }
   return a;
 }
@@ -134,7 +140,7 @@ int main(int argc, char** argv) {
     auto bus = value_or_throw(bus::open_embedded_bus(bo));
     store::RocksDbStoreOptions sto;
     sto.path = (dir / "store").string();
-    auto store = value_or_throw(store::open_rocksdb_store(sto));
+    auto store = sf::bench::maybe_logged_only(value_or_throw(store::open_rocksdb_store(sto)), a.store_logged);
     JobRegistry registry = builtin_job_registry();
     BulkLoaderOptions lo;
     lo.download_dir = dir / "downloads";

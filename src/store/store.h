@@ -39,6 +39,25 @@ enum class UpsertMode {
   kReplace,  // the new document replaces the existing one (ArangoDB UPSERT .. REPLACE)
 };
 
+// When the writes of an upsert() survive a crash of the process.
+enum class Durability {
+  // Durable when upsert() returns (the backend's write-ahead log). The default.
+  kLogged,
+  // Not necessarily durable when upsert() returns: only once a later persist(collection) returned OK. For
+  // writers that can replay their input after a crash (a connector re-reading a durable bus log from its
+  // last committed offset): the backend skips its write-ahead log, which is most of the cost of a write.
+  // A crash may lose deferred writes not yet persisted, but only as a suffix: the collection comes back as
+  // it was after some call at or after the last persist (every upsert still atomic, the count exact), never
+  // with a later write present and an earlier one missing. A kLogged write or remove() on a collection with
+  // unpersisted deferred writes persists them first, so it cannot outlive them in a crash.
+  kDeferred,
+};
+
+struct UpsertOptions {
+  UpsertMode mode = UpsertMode::kUpdate;
+  Durability durability = Durability::kLogged;
+};
+
 // One document of a batch that was not written, and why.
 struct DocumentError {
   size_t index = 0;     // position in the batch given to upsert()
@@ -78,6 +97,8 @@ using ScanVisitor = std::function<bool(std::string_view key, std::string_view do
 // scan, count) never block writers: a scan sees one consistent snapshot of its collection.
 // Durability: a call that returned OK survives a crash of the process (kill -9); see each backend's options
 // for power loss. Each upsert()/remove() is atomic: after a crash either all of its writes are there or none.
+// The one exception is asked for explicitly: upserts with Durability::kDeferred are durable only once a
+// later persist() of their collection returned OK (see Durability).
 // Lifetime: destroy the Store only once no call is running; a visitor must not destroy the Store.
 class Store {
  public:
@@ -97,7 +118,13 @@ class Store {
   // `rejected` and skipped; the call still succeeds. A non-OK Status means nothing of the batch was
   // written (invalid collection name, I/O error). The documents are only read during the call.
   virtual Result<UpsertResult> upsert(std::string_view collection,
-                                      std::span<const std::string_view> documents, UpsertMode mode) = 0;
+                                      std::span<const std::string_view> documents,
+                                      const UpsertOptions& options) = 0;
+
+  Result<UpsertResult> upsert(std::string_view collection, std::span<const std::string_view> documents,
+                              UpsertMode mode) {
+    return upsert(collection, documents, UpsertOptions{.mode = mode});
+  }
 
   // Convenience for callers that hold std::strings.
   Result<UpsertResult> upsert(std::string_view collection, const std::vector<std::string>& documents,
@@ -118,8 +145,14 @@ class Store {
   // Exact number of documents. NotFound for an unknown collection.
   virtual Result<uint64_t> count(std::string_view collection) = 0;
 
-  // Makes every acknowledged write durable against power loss too and persists in-memory buffers,
-  // so the next open has little log to replay.
+  // The durability barrier of Durability::kDeferred: returns once every upsert of `collection` that
+  // returned before this call survives a crash of the process (kill -9). Cheap when there is nothing to
+  // persist; otherwise it writes the collection's buffered writes to table files, so call it every few
+  // seconds or hundreds of thousands of documents, not per batch. NotFound for an unknown collection.
+  virtual Status persist(std::string_view collection) = 0;
+
+  // Makes every acknowledged write (deferred ones included) durable against power loss too and persists
+  // in-memory buffers, so the next open has little log to replay.
   virtual Status flush() = 0;
 };
 

@@ -131,14 +131,20 @@ Status ArangoConnectorJob::run(JobContext& ctx) {
   const int64_t written_before =
       std::max<int64_t>(0, committed_records(ctx.bus, group, start.kafka_topic) - rejected_before);
 
-  TopicSink sink(ctx.bus, ctx.store,
-                 TopicSinkOptions{.topic = start.kafka_topic,
-                                  .group = group,
-                                  .collection = start.collection_name,
-                                  .dead_letter_topic = dlq,
-                                  .mode = store::UpsertMode::kUpdate,
-                                  .poll_timeout = ctx.settings.poll_interval},
-                 ctx.metrics);
+  auto type = protocol::parse_workflow_type(start.type);
+  const bool live = type && type->source == protocol::Source::kWs;
+  // Backfills write deferred (no store log; durable before each offset commit). Live streams keep the store's
+  // log: at their rates a periodic persist would flush a tiny table file per collection every few seconds.
+  TopicSink sink(
+      ctx.bus, ctx.store,
+      TopicSinkOptions{.topic = start.kafka_topic,
+                       .group = group,
+                       .collection = start.collection_name,
+                       .dead_letter_topic = dlq,
+                       .mode = store::UpsertMode::kUpdate,
+                       .poll_timeout = ctx.settings.poll_interval,
+                       .durability = live ? store::Durability::kLogged : store::Durability::kDeferred},
+      ctx.metrics);
   auto written = [&] { return written_before + static_cast<int64_t>(sink.stats().written()); };
   auto rejected = [&] { return rejected_before + static_cast<int64_t>(sink.stats().rejected); };
   auto summary = [&] {
@@ -172,8 +178,6 @@ Status ArangoConnectorJob::run(JobContext& ctx) {
   // `stopped`; the connector waits for that (up to kLiveStopGrace) and drains the topic, so everything the
   // loaders received is stored. Other workflows stop at once.
   constexpr auto kLiveStopGrace = std::chrono::seconds(30);
-  auto type = protocol::parse_workflow_type(start.type);
-  const bool live = type && type->source == protocol::Source::kWs;
   std::optional<std::chrono::steady_clock::time_point> stop_seen;
   while (!sink_done && watch_error.is_ok()) {
     if (ctx.stop_requested()) {

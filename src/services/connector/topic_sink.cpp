@@ -1,4 +1,4 @@
-// Poll → upsert → commit loop with dead-lettering of rejected documents.
+// Poll → upsert → (persist →) commit loop with dead-lettering of rejected documents.
 #include "services/connector/topic_sink.h"
 
 #include <fmt/format.h>
@@ -25,6 +25,7 @@ struct TopicSink::Impl {
   // Reused across batches so the steady state allocates nothing per record.
   std::vector<std::string_view> documents;
   std::map<int32_t, int64_t> committed;  // partition -> committed next offset (this member's view)
+  std::map<int32_t, int64_t> upserted;   // partition -> next offset after the last upserted record
 
   prometheus::Counter* consumed_counter = nullptr;
   prometheus::Counter* rejected_counter = nullptr;
@@ -46,13 +47,20 @@ struct TopicSink::Impl {
     }
   }
 
-  bool drained() {
+  bool draining() {
+    std::lock_guard lock(drain_mutex);
+    return drain_target.has_value();
+  }
+
+  // True once `positions` (this member's committed or upserted offsets), or other members' commits, reach
+  // the drain target of every partition.
+  bool reached_drain_target(const std::map<int32_t, int64_t>& positions) {
     std::lock_guard lock(drain_mutex);
     if (!drain_target) return false;
     for (const auto& [partition, end] : *drain_target) {
       if (end == 0) continue;
-      auto it = committed.find(partition);
-      if (it != committed.end() && it->second >= end) continue;
+      auto it = positions.find(partition);
+      if (it != positions.end() && it->second >= end) continue;
       // A partition this member does not own may have been finished by another member of the group.
       auto other = bus.committed_offset(options.group, options.topic, partition);
       if (other && other->has_value() && **other >= end) continue;
@@ -120,17 +128,51 @@ Status TopicSink::run() {
     s.consumer = std::move(subscribed).value();
   }
   bus::Consumer& consumer = *s.consumer;
+  const bool deferred = s.options.durability == store::Durability::kDeferred;
+  const store::UpsertOptions upsert_options{.mode = s.options.mode, .durability = s.options.durability};
+
+  // Upserted but not yet committed: with kDeferred, not yet durable in the store either.
+  uint64_t pending_records = 0;
+  std::chrono::steady_clock::time_point pending_since;
+  // Only once the upserts are durable may the offsets move past them: committing earlier could lose them in a
+  // crash. Persisting first and then committing also keeps the order the other way round safe: a crash in
+  // between replays records whose upserts are already stored, which idempotent upserts absorb.
+  auto commit_pending = [&]() -> Status {
+    if (pending_records == 0) return Status::ok();
+    if (deferred) SF_RETURN_IF_ERROR(s.store.persist(s.options.collection));
+    SF_RETURN_IF_ERROR(consumer.commit());
+    for (const auto& [partition, next] : s.upserted) {
+      auto& committed = s.committed[partition];
+      committed = std::max(committed, next);
+    }
+    pending_records = 0;
+    ++stats_.commits;
+    return Status::ok();
+  };
+
   bus::FetchBatch batch;
   Status result;
+  bool failed = false;
+  auto fail = [&](Status status) {
+    result = std::move(status);
+    failed = true;
+  };
   while (!s.stopping) {
     Status polled = consumer.poll(s.options.poll_timeout, batch);
     if (polled.code() == ErrorCode::kCancelled) break;
     if (!polled) {
-      result = polled;
+      fail(polled);
       break;
     }
     if (batch.empty()) {
-      if (s.drained()) break;
+      // Caught up while draining: make everything durable now, which is what completes the drain.
+      if (s.draining()) {
+        if (Status c = commit_pending(); !c) {
+          fail(c);
+          break;
+        }
+      }
+      if (s.reached_drain_target(s.committed)) break;
       continue;
     }
     s.documents.clear();
@@ -138,30 +180,40 @@ Status TopicSink::run() {
     stats_.consumed += batch.size();
     if (s.consumed_counter) s.consumed_counter->Increment(static_cast<double>(batch.size()));
 
-    auto upserted = s.store.upsert(s.options.collection, s.documents, s.options.mode);
+    auto upserted = s.store.upsert(s.options.collection, s.documents, upsert_options);
     if (!upserted) {
-      result = upserted.status();
+      fail(upserted.status());
       break;
     }
     stats_.inserted += upserted->inserted;
     stats_.updated += upserted->updated;
     stats_.unchanged += upserted->unchanged;
+    ++stats_.batches;
     if (Status dl = s.dead_letter(batch, *upserted, stats_); !dl) {
-      result = dl;
-      break;
-    }
-    // Only now is the batch durable in the store: committing earlier could lose it in a crash.
-    if (Status committed = consumer.commit(); !committed) {
-      result = committed;
+      fail(dl);
       break;
     }
     for (const auto& record : batch) {
-      auto& next = s.committed[record.partition];
+      auto& next = s.upserted[record.partition];
       next = std::max(next, record.offset + 1);
     }
-    ++stats_.batches;
-    if (s.drained()) break;
+    if (pending_records == 0) pending_since = std::chrono::steady_clock::now();
+    pending_records += batch.size();
+    const bool commit_now = !deferred || !upserted->rejected.empty() ||
+                            pending_records >= s.options.commit_records ||
+                            std::chrono::steady_clock::now() - pending_since >= s.options.commit_interval ||
+                            s.reached_drain_target(s.upserted);
+    if (commit_now) {
+      if (Status c = commit_pending(); !c) {
+        fail(c);
+        break;
+      }
+    }
+    if (s.reached_drain_target(s.committed)) break;
   }
+  // Stopped, or drained: what was upserted becomes durable and committed before run() returns. Not after a
+  // failure: the next run replays from the last commit.
+  if (!failed) result = commit_pending();
   std::lock_guard lock(s.consumer_mutex);
   (void)s.consumer->close();
   s.consumer.reset();

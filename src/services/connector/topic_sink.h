@@ -1,9 +1,16 @@
 // Moves records from a bus topic into a store collection: the core of `arango-connector` and `dummy`.
 //
 // Each record's value is the stored JSON document (with `_key`). The sink polls as a member of a consumer
-// group, upserts each polled batch in one store call, and commits the group's offsets only after the store
-// acknowledged the batch: a crash replays at most the uncommitted batch, and idempotent upserts keyed by
+// group, upserts each polled batch in one store call, and commits the group's offsets only after what it
+// upserted is durable in the store: a crash replays what was not committed, and idempotent upserts keyed by
 // `_key` absorb the replay (at-least-once delivery, exactly-once effect).
+//
+// By default the upserts are Durability::kDeferred: the bus log is already the durable copy of the records,
+// so the store need not also log them; the sink makes the collection durable (Store::persist) and then
+// commits, every `commit_interval` or `commit_records`, once drained, when stopped, and after a batch that
+// dead-lettered records (so a crash does not dead-letter them twice). With kLogged every batch is durable
+// when upserted and committed at once (for low-rate live streams, where periodic table flushes of a few
+// records would cost more than the log).
 // Documents the store rejects are counted, logged and copied to the dead-letter topic with the reason in
 // a header; the records around them are written normally.
 #pragma once
@@ -29,6 +36,12 @@ struct TopicSinkOptions {
   std::string dead_letter_topic;  // rejected records go here; empty = "<topic>-dlq"
   store::UpsertMode mode = store::UpsertMode::kUpdate;
   std::chrono::milliseconds poll_timeout{200};  // how long one poll waits for records
+  store::Durability durability = store::Durability::kDeferred;
+  // kDeferred only: persist + commit at least this often while records arrive, and after this many records.
+  // A crash replays at most about this much; each persist writes the collection's buffered writes to a table
+  // file, so much smaller values cost flush work.
+  std::chrono::milliseconds commit_interval{2000};
+  uint64_t commit_records = 1'000'000;
 };
 
 // Counters readable from any thread while run() goes on.
@@ -38,7 +51,8 @@ struct TopicSinkStats {
   std::atomic<uint64_t> updated{0};    // documents that changed
   std::atomic<uint64_t> unchanged{0};  // replays that changed nothing
   std::atomic<uint64_t> rejected{0};   // dead-lettered
-  std::atomic<uint64_t> batches{0};    // store upserts (= offset commits)
+  std::atomic<uint64_t> batches{0};    // store upserts
+  std::atomic<uint64_t> commits{0};    // offset commits (each after the upserts before it were durable)
 
   uint64_t written() const { return inserted + updated + unchanged; }
 };
@@ -59,7 +73,7 @@ class TopicSink {
   // Thread-safe; typically called when the producer has finished, with the topic's log end offsets.
   void drain_to(std::map<int32_t, int64_t> end_offsets);
 
-  // Asks run() to return as soon as the current batch is committed. Thread-safe.
+  // Asks run() to return as soon as what it upserted is durable and committed. Thread-safe.
   void stop();
 
   const TopicSinkStats& stats() const { return stats_; }

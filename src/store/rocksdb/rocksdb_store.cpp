@@ -1,6 +1,8 @@
 // The embedded Store backend on RocksDB: one column family per collection, the default column family holds
-// the collection registry and each collection's exact document count (updated in the same WriteBatch as the
-// documents, so it stays exact across crashes; the write-ahead log is always on).
+// the collection registry. Each collection's exact document count lives in its own column family under a
+// reserved key, written in the same WriteBatch as the documents: a column family is flushed at a batch
+// boundary, so the count stays exact across crashes both for logged writes (write-ahead log) and for deferred
+// ones (no log; durable once their column family is flushed), without flushing column families together.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -40,11 +42,19 @@ using rocksdb_backend::encode_key;
 
 // Column family of collection X is "c:X"; the default column family is the metadata.
 constexpr std::string_view kCollectionCfPrefix = "c:";
-// Metadata keys: "collection/<name>" -> 8-byte big-endian document count (presence = registered);
-// "format_version" -> kFormatVersion.
+// Metadata keys: "collection/<name>" -> 8 bytes (presence = registered; format 1 kept the document count
+// there); "format_version" -> kFormatVersion.
 constexpr std::string_view kRegistryPrefix = "collection/";
 constexpr std::string_view kFormatVersionKey = "format_version";
-constexpr std::string_view kFormatVersion = "1";
+constexpr std::string_view kFormatVersion = "2";
+constexpr std::string_view kFormatVersionCountInRegistry = "1";  // opened and upgraded in place
+// In each collection's column family: the 8-byte big-endian document count. Encoded document keys start
+// with a tag byte >= 0x01 (key_codec.h), so this key sorts before every document and scans start past it.
+constexpr std::string_view kCountKey{
+    "\x00"
+    "count",
+    6};
+constexpr std::string_view kFirstDocumentKey{"\x01", 1};
 
 rocksdb::Slice to_slice(std::string_view s) {
   return {s.data(), s.size()};
@@ -223,8 +233,9 @@ struct Collection {
   const std::string name;
   const std::string registry_key = store::registry_key(name);
   rocksdb::ColumnFamilyHandle* const cf;
-  std::mutex write_mu;          // serialises upsert/remove (read-modify-write) and drop
+  std::mutex write_mu;          // serialises upsert/remove (read-modify-write), persist and drop
   bool dropped = false;         // guarded by write_mu
+  bool unpersisted = false;     // deferred writes since the last persist; guarded by write_mu
   std::atomic<uint64_t> count;  // committed document count; written under write_mu
   prometheus::Counter* written = nullptr;
   prometheus::Counter* rejected = nullptr;
@@ -270,6 +281,9 @@ class RocksDbStore final : public Store {
     write_options_.sync = options_.sync_writes;
     // Puts of a batch are in key order: when writers are grouped, each batch inserts next to its last key.
     write_options_.memtable_insert_hint_per_batch = true;
+    deferred_write_options_ = write_options_;
+    deferred_write_options_.sync = false;
+    deferred_write_options_.disableWAL = true;
   }
 
   ~RocksDbStore() override {
@@ -319,7 +333,16 @@ class RocksDbStore final : public Store {
 
   using Store::upsert;
   Result<UpsertResult> upsert(std::string_view collection_name, std::span<const std::string_view> documents,
-                              UpsertMode mode) override;
+                              const UpsertOptions& options) override;
+
+  Status persist(std::string_view collection_name) override {
+    auto found = find(collection_name);
+    if (!found) return found.status();
+    std::shared_ptr<Collection> collection = std::move(found).value();
+    std::lock_guard write_lock(collection->write_mu);
+    if (collection->dropped) return unknown_collection(collection_name);
+    return persist_locked(*collection);
+  }
 
   Result<size_t> remove(std::string_view collection_name, std::span<const std::string_view> keys) override;
 
@@ -359,6 +382,19 @@ class RocksDbStore final : public Store {
   }
 
  private:
+  // Makes the collection's deferred writes durable: flushes its memtables to table files (RocksDB syncs
+  // them and the manifest before Flush returns). Called with write_mu held, so no write slips in between.
+  Status persist_locked(Collection& collection) {
+    if (!collection.unpersisted) return Status::ok();
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    flush.allow_write_stall = true;  // the barrier must not wait for unrelated stalls to clear first
+    rocksdb::Status s = db_->Flush(flush, collection.cf);
+    if (!s.ok()) return from_rocks(s, fmt::format("persisting collection '{}'", collection.name));
+    collection.unpersisted = false;
+    return Status::ok();
+  }
+
   Result<std::shared_ptr<Collection>> find(std::string_view name) {
     {
       std::shared_lock lock(mu_);
@@ -403,6 +439,7 @@ class RocksDbStore final : public Store {
   const rocksdb::ColumnFamilyOptions cf_options_;
   const StoreMetrics metrics_;
   rocksdb::WriteOptions write_options_;
+  rocksdb::WriteOptions deferred_write_options_;  // Durability::kDeferred: no write-ahead log
   std::shared_mutex mu_;  // guards collections_; held exclusively to create or drop
   std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;
 };
@@ -411,7 +448,10 @@ class RocksDbStore final : public Store {
 // new documents as given, skip documents whose stored bytes are identical, and merge with nlohmann::json only
 // when a stored document differs.
 Result<UpsertResult> RocksDbStore::upsert(std::string_view collection_name,
-                                          std::span<const std::string_view> documents, UpsertMode mode) {
+                                          std::span<const std::string_view> documents,
+                                          const UpsertOptions& options) {
+  const UpsertMode mode = options.mode;
+  const bool deferred = options.durability == Durability::kDeferred;
   const auto started = std::chrono::steady_clock::now();
   thread_local UpsertScratch scratch;
   UpsertResult result;
@@ -469,6 +509,8 @@ Result<UpsertResult> RocksDbStore::upsert(std::string_view collection_name,
   if (collection->rejected != nullptr)
     collection->rejected->Increment(static_cast<double>(result.rejected.size()));
   if (scratch.entries.empty()) return result;
+  // A logged write must not survive a crash that loses deferred writes before it.
+  if (!deferred) SF_RETURN_IF_ERROR(persist_locked(*collection));
 
   // 2. Order by key, keeping batch order among duplicates. Batches of time series usually arrive sorted.
   auto& entries = scratch.entries;
@@ -584,17 +626,17 @@ Result<UpsertResult> RocksDbStore::upsert(std::string_view collection_name,
     collection->rejected->Increment(static_cast<double>(merge_failures.size()));
   }
 
-  // 5. One atomic write: the documents and the new count.
+  // 5. One atomic write: the documents and the new count, in the collection's own column family.
   if (batch.Count() > 0) {
     const uint64_t new_count = collection->count.load() + new_keys;
     if (new_keys > 0) {
-      rocksdb::Status s =
-          batch.Put(db_->DefaultColumnFamily(), collection->registry_key, encode_count(new_count));
+      rocksdb::Status s = batch.Put(collection->cf, to_slice(kCountKey), encode_count(new_count));
       if (!s.ok()) return from_rocks(s, fmt::format("writing collection '{}'", collection_name));
     }
-    rocksdb::Status s = db_->Write(write_options_, &batch);
+    rocksdb::Status s = db_->Write(deferred ? deferred_write_options_ : write_options_, &batch);
     if (!s.ok()) return from_rocks(s, fmt::format("writing collection '{}'", collection_name));
     collection->count.store(new_count);
+    if (deferred) collection->unpersisted = true;
   }
   if (collection->written != nullptr) {
     collection->written->Increment(static_cast<double>(result.inserted + result.updated));
@@ -625,6 +667,7 @@ Result<size_t> RocksDbStore::remove(std::string_view collection_name,
   std::shared_ptr<Collection> collection = std::move(found).value();
   std::lock_guard write_lock(collection->write_mu);
   if (collection->dropped) return unknown_collection(collection_name);
+  SF_RETURN_IF_ERROR(persist_locked(*collection));  // a logged write never outlives deferred ones
   std::vector<rocksdb::PinnableSlice> values(slices.size());
   std::vector<rocksdb::Status> statuses(slices.size());
   db_->MultiGet(rocksdb::ReadOptions(), collection->cf, slices.size(), slices.data(), values.data(),
@@ -641,8 +684,7 @@ Result<size_t> RocksDbStore::remove(std::string_view collection_name,
   }
   if (removed == 0) return removed;
   const uint64_t new_count = collection->count.load() - removed;
-  rocksdb::Status s =
-      batch.Put(db_->DefaultColumnFamily(), collection->registry_key, encode_count(new_count));
+  rocksdb::Status s = batch.Put(collection->cf, to_slice(kCountKey), encode_count(new_count));
   if (s.ok()) s = db_->Write(write_options_, &batch);
   if (!s.ok()) return from_rocks(s, fmt::format("removing from collection '{}'", collection_name));
   collection->count.store(new_count);
@@ -655,13 +697,13 @@ Status RocksDbStore::scan(std::string_view collection_name, const ScanOptions& o
   if (!found) return found.status();
   std::shared_ptr<Collection> collection = std::move(found).value();
 
-  std::string lower, upper;
-  rocksdb::Slice lower_slice, upper_slice;
+  std::string lower(kFirstDocumentKey), upper;  // the count key sorts before every document
+  rocksdb::Slice lower_slice(to_slice(lower)), upper_slice;
   rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
   if (options.from_key) {
     lower = encode_key(*options.from_key);
     lower_slice = lower;
-    ro.iterate_lower_bound = &lower_slice;
   }
   if (options.to_key) {
     upper = encode_key(*options.to_key);
@@ -762,10 +804,14 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbStoreOptions& opt
     version = kFormatVersion;
   }
   if (!s.ok()) return from_rocks(s, fmt::format("opening store '{}'", options.path));
-  if (version != kFormatVersion) {
+  const bool count_in_registry = version == kFormatVersionCountInRegistry;
+  if (version != kFormatVersion && !count_in_registry) {
     return Status::failed_precondition(fmt::format(
         "store '{}' has format version '{}', this build reads '{}'", options.path, version, kFormatVersion));
   }
+  // Upgrading a format-1 store: each collection's count moves from the registry into its column family,
+  // in one synced batch with the new version, so a crash leaves either format whole.
+  rocksdb::WriteBatch upgrade;
 
   // The registry is the truth: families without an entry come from an interrupted create/drop.
   std::map<std::string, uint64_t, std::less<>> registry;
@@ -795,13 +841,41 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbStoreOptions& opt
       if (!drop.ok()) return from_rocks(drop, fmt::format("opening store '{}'", options.path));
       continue;
     }
-    store->adopt(entry->first, std::exchange(handle, nullptr), entry->second);
+    uint64_t count = entry->second;
+    if (count_in_registry) {
+      s = upgrade.Put(handle, to_slice(kCountKey), encode_count(count));
+    } else {
+      std::string stored;
+      s = raw_db->Get(rocksdb::ReadOptions(), handle, to_slice(kCountKey), &stored);
+      if (s.IsNotFound()) {
+        count = 0;  // created, never written
+        s = rocksdb::Status::OK();
+      } else if (s.ok()) {
+        auto decoded = decode_count(stored);
+        if (!decoded) {
+          return Status::corruption(
+              fmt::format("store '{}': bad document count for collection '{}'", options.path, entry->first));
+        }
+        count = *decoded;
+      }
+    }
+    if (!s.ok()) return from_rocks(s, fmt::format("opening store '{}'", options.path));
+    store->adopt(entry->first, std::exchange(handle, nullptr), count);
     registry.erase(entry);
   }
   for (const auto& [name, count] : registry) {  // registered without a family: cannot hold documents
     spdlog::warn("store {}: collection '{}' registered without data; removing it", options.path, name);
     s = raw_db->Delete(rocksdb::WriteOptions(), meta, registry_key(name));
     if (!s.ok()) return from_rocks(s, fmt::format("opening store '{}'", options.path));
+  }
+  if (count_in_registry) {
+    s = upgrade.Put(meta, kFormatVersionKey, kFormatVersion);
+    rocksdb::WriteOptions sync_write;
+    sync_write.sync = true;
+    if (s.ok()) s = raw_db->Write(sync_write, &upgrade);
+    if (!s.ok())
+      return from_rocks(s, fmt::format("upgrading store '{}' to format {}", options.path, kFormatVersion));
+    spdlog::info("store {}: upgraded to format version {}", options.path, kFormatVersion);
   }
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -315,6 +315,79 @@ TEST_F(StoreTest, UnregisteredColumnFamilyIsDroppedAtOpen) {
   EXPECT_THAT(names, ::testing::UnorderedElementsAre("default", "c:kept"));
 }
 
+// Format 1 kept each collection's count in the registry; opening such a store moves the counts into the
+// collections' column families (format 2) and keeps them exact.
+TEST_F(StoreTest, FormatOneStoreIsUpgradedWithItsCounts) {
+  upsert("klines", candles(1722470400000, 30));
+  upsert("empty", {});
+  store_.reset();
+  auto raw_open = [&](std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    std::vector<std::string> names;
+    EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_.path(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    EXPECT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.path(), descriptors, &handles, &raw).ok());
+    return std::unique_ptr<rocksdb::DB>(raw);
+  };
+  const std::string count_key(
+      "\x00"
+      "count",
+      6);
+  {  // rewrite it as format 1 wrote it
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    auto raw = raw_open(handles);
+    std::string count_30(8, '\0');
+    count_30[7] = 30;
+    for (auto* handle : handles) {
+      if (handle->GetName() == "c:klines") {
+        ASSERT_TRUE(raw->Delete({}, handle, count_key).ok());
+      }
+    }
+    ASSERT_TRUE(raw->Put({}, "collection/klines", count_30).ok());
+    ASSERT_TRUE(raw->Put({}, "format_version", "1").ok());
+    for (auto* handle : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(handle).ok());
+  }
+  open();
+  EXPECT_EQ(count("klines"), 30u);
+  EXPECT_EQ(count("empty"), 0u);
+  upsert("klines", candles(1722470400000 + 30 * 300000LL, 5));
+  reopen();
+  EXPECT_EQ(count("klines"), 35u);
+  EXPECT_EQ(scan_keys("klines").size(), 35u);
+  store_.reset();
+  {
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    auto raw = raw_open(handles);
+    std::string version;
+    ASSERT_TRUE(raw->Get({}, "format_version", &version).ok());
+    EXPECT_EQ(version, "2");
+    for (auto* handle : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(handle).ok());
+  }
+  open();
+}
+
+// Deferred upserts read back at once like logged ones; persist() makes them durable (and across a reopen).
+TEST_F(StoreTest, DeferredUpsertsAndPersist) {
+  const auto docs = candles(1722470400000, 40);
+  std::vector<std::string_view> views(docs.begin(), docs.end());
+  auto written = store_->upsert("klines", views, UpsertOptions{.durability = Durability::kDeferred});
+  ASSERT_TRUE(written) << written.status().to_string();
+  EXPECT_EQ(written->inserted, 40u);
+  EXPECT_EQ(count("klines"), 40u);
+  EXPECT_EQ(get("klines", "1722470400000"), docs[0]);
+  ASSERT_TRUE(store_->persist("klines"));
+  ASSERT_TRUE(store_->persist("klines"));  // nothing left to persist
+  // A logged write after deferred ones, and a removal, keep the count exact.
+  upsert("klines", candles(1722470400000 + 40 * 300000LL, 2));
+  std::vector<std::string_view> gone = {"1722470400000"};
+  ASSERT_TRUE(store_->remove("klines", gone));
+  reopen();
+  EXPECT_EQ(count("klines"), 41u);
+  EXPECT_EQ(scan_keys("klines").size(), 41u);
+  EXPECT_EQ(store_->persist("nope").code(), ErrorCode::kNotFound);
+}
+
 TEST_F(StoreTest, BadDocumentsAreRejectedAndTheRestIsStored) {
   const std::vector<std::string> docs = {
       candle_json(1000),

@@ -15,6 +15,64 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Forwards to a real store and checks the sink's durability protocol at every upsert: the group's committed
+// offsets never cover more records than were upserted before the last persist() (deferred upserts are only
+// durable after it).
+class DurabilityCheckingStore final : public store::Store {
+ public:
+  DurabilityCheckingStore(store::Store& inner, bus::Bus& bus) : inner_(inner), bus_(bus) {}
+
+  Status create_collection(std::string_view name) override { return inner_.create_collection(name); }
+  Status drop_collection(std::string_view name) override { return inner_.drop_collection(name); }
+  Result<std::vector<store::CollectionInfo>> list_collections() override { return inner_.list_collections(); }
+  using store::Store::upsert;
+  Result<store::UpsertResult> upsert(std::string_view collection, std::span<const std::string_view> documents,
+                                     const store::UpsertOptions& options) override {
+    durabilities.push_back(options.durability);
+    const int64_t committed = committed_records();
+    const int64_t durable = options.durability == store::Durability::kDeferred ? persisted_ : upserted_;
+    EXPECT_LE(committed, durable) << "offsets committed past what the store made durable";
+    upserted_ += static_cast<int64_t>(documents.size());
+    return inner_.upsert(collection, documents, options);
+  }
+  Result<size_t> remove(std::string_view collection, std::span<const std::string_view> keys) override {
+    return inner_.remove(collection, keys);
+  }
+  Result<std::optional<std::string>> get(std::string_view collection, std::string_view key) override {
+    return inner_.get(collection, key);
+  }
+  Status scan(std::string_view collection, const store::ScanOptions& options,
+              const store::ScanVisitor& visit) override {
+    return inner_.scan(collection, options, visit);
+  }
+  Result<uint64_t> count(std::string_view collection) override { return inner_.count(collection); }
+  Status persist(std::string_view collection) override {
+    ++persists;
+    Status s = inner_.persist(collection);
+    if (s) persisted_ = upserted_;
+    return s;
+  }
+  Status flush() override { return inner_.flush(); }
+
+  int64_t committed_records() {
+    int64_t n = 0;
+    for (int32_t p = 0; p < 3; ++p) {
+      auto committed = bus_.committed_offset("sink", "data", p);
+      if (committed && committed->has_value()) n += **committed;
+    }
+    return n;
+  }
+
+  std::vector<store::Durability> durabilities;
+  int persists = 0;
+
+ private:
+  store::Store& inner_;
+  bus::Bus& bus_;
+  int64_t upserted_ = 0;   // records handed to upsert()
+  int64_t persisted_ = 0;  // of which upserted before the last successful persist()
+};
+
 class TopicSinkTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -140,6 +198,60 @@ TEST_F(TopicSinkTest, ResumesAfterStopWithNothingMissingOrDoubled) {
     return true;
   }));
   EXPECT_EQ(seen, 21000u);
+}
+
+TEST_F(TopicSinkTest, DeferredUpsertsAreCommittedOnlyOncePersisted) {
+  DurabilityCheckingStore checking(*store_, *bus_);
+  auto ends = produce(0, 6000);
+  TopicSinkOptions o = options();
+  o.commit_records = 1500;  // several persist + commit rounds within the run
+  o.commit_interval = std::chrono::hours(1);
+  TopicSink sink(*bus_, checking, o);
+  std::thread producer([&] {
+    for (int i = 1; i < 4; ++i) {
+      produce(i * 6000, 6000);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    sink.drain_to(end_offsets());
+  });
+  Status run = sink.run();
+  producer.join();
+  ASSERT_TRUE(run) << run.to_string();
+  EXPECT_EQ(value_or_throw(store_->count("candles")), 24000u);
+  EXPECT_EQ(checking.committed_records(), 24000);
+  for (auto d : checking.durabilities) EXPECT_EQ(d, store::Durability::kDeferred);
+  EXPECT_GE(checking.persists, 1);
+  EXPECT_EQ(static_cast<uint64_t>(checking.persists), sink.stats().commits.load());
+  (void)ends;
+}
+
+TEST_F(TopicSinkTest, LoggedUpsertsAreCommittedEveryBatchWithoutPersist) {
+  DurabilityCheckingStore checking(*store_, *bus_);
+  auto ends = produce(0, 5000);
+  TopicSinkOptions o = options();
+  o.durability = store::Durability::kLogged;
+  TopicSink sink(*bus_, checking, o);
+  sink.drain_to(ends);
+  ASSERT_TRUE(sink.run());
+  EXPECT_EQ(value_or_throw(store_->count("candles")), 5000u);
+  EXPECT_EQ(checking.committed_records(), 5000);
+  for (auto d : checking.durabilities) EXPECT_EQ(d, store::Durability::kLogged);
+  EXPECT_EQ(checking.persists, 0);
+  EXPECT_EQ(sink.stats().commits.load(), sink.stats().batches.load());
+}
+
+TEST_F(TopicSinkTest, StopMakesWhatWasUpsertedDurableAndCommitted) {
+  DurabilityCheckingStore checking(*store_, *bus_);
+  produce(0, 20000);
+  TopicSinkOptions o = options();
+  o.commit_interval = std::chrono::hours(1);  // nothing but stop() triggers the commit
+  TopicSink sink(*bus_, checking, o);
+  std::thread runner([&] { EXPECT_TRUE(sink.run()); });
+  while (sink.stats().batches < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  sink.stop();
+  runner.join();
+  EXPECT_EQ(checking.persists, 1);
+  EXPECT_EQ(checking.committed_records(), static_cast<int64_t>(sink.stats().consumed.load()));
 }
 
 TEST_F(TopicSinkTest, ReplayOfTheSameDataChangesNothing) {
