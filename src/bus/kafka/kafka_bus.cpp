@@ -144,12 +144,26 @@ class KafkaBus final : public Bus {
     producer_.reset(RdKafka::Producer::create(conf->get(), error));
     if (!producer_) return Status::invalid_argument("Kafka producer: " + error);
     // A round trip now, so that a wrong address or credentials fail at start rather than at first use.
-    RdKafka::Metadata* metadata = nullptr;
-    const auto err = producer_->metadata(true, nullptr, &metadata, timeout_ms(options_.request_timeout));
-    delete metadata;
-    if (err != RdKafka::ERR_NO_ERROR) {
-      Status s = status_from(err, fmt::format("Kafka bootstrap {}", options_.bootstrap));
-      return Status::unavailable(s.message());
+    // In short steps: a refused password or certificate ends the wait at once, with its reason.
+    const auto deadline = std::chrono::steady_clock::now() + options_.request_timeout;
+    for (;;) {
+      RdKafka::Metadata* metadata = nullptr;
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto err = producer_->metadata(
+          true, nullptr, &metadata,
+          timeout_ms(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(500))));
+      delete metadata;
+      if (err == RdKafka::ERR_NO_ERROR) break;
+      producer_->poll(0);  // error events reach the LogBridge only through poll()
+      if (auto failure = log_.security_failure()) {
+        return Status::invalid_argument(fmt::format("Kafka bootstrap {}: {}", options_.bootstrap, *failure));
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        Status s = status_from(err, fmt::format("Kafka bootstrap {}", options_.bootstrap));
+        return Status::unavailable(s.message());
+      }
+      if (err != RdKafka::ERR__TIMED_OUT) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     poller_ = std::thread([this] {
       while (!stop_) producer_->poll(100);  // delivery reports and events

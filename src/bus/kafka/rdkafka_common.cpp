@@ -91,6 +91,10 @@ void LogBridge::event_cb(RdKafka::Event& event) {
     }
     case RdKafka::Event::EVENT_ERROR:
       // Disconnections are retried by librdkafka; they matter only when calls then fail (which say so).
+      if (event.err() == RdKafka::ERR__AUTHENTICATION || event.err() == RdKafka::ERR__SSL) {
+        std::lock_guard lock(mu_);
+        security_failure_ = fmt::format("{}: {}", RdKafka::err2str(event.err()), event.str());
+      }
       if (event.err() == RdKafka::ERR__TRANSPORT || event.err() == RdKafka::ERR__ALL_BROKERS_DOWN) {
         spdlog::debug("librdkafka: {}: {}", RdKafka::err2str(event.err()), event.str());
       } else {
@@ -100,6 +104,11 @@ void LogBridge::event_cb(RdKafka::Event& event) {
     default:
       break;
   }
+}
+
+std::optional<std::string> LogBridge::security_failure() const {
+  std::lock_guard lock(mu_);
+  return security_failure_;
 }
 
 Status set_property(RdKafka::Conf& conf, const std::string& key, const std::string& value) {

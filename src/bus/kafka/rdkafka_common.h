@@ -8,6 +8,8 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,9 +23,17 @@ namespace sf::bus::kafka {
 Status status_from(RdKafka::ErrorCode code, std::string_view what);
 
 // librdkafka's log lines and client errors, through spdlog (rather than librdkafka's stderr).
+// It also keeps the last authentication or TLS failure: librdkafka retries those like any disconnection,
+// so a call would otherwise only time out, with no word of the cause.
 class LogBridge final : public RdKafka::EventCb {
  public:
   void event_cb(RdKafka::Event& event) override;
+  // "Local: Authentication failure: SASL authentication error: ..." once one happened.
+  std::optional<std::string> security_failure() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::optional<std::string> security_failure_;
 };
 
 enum class ClientRole { kProducer, kConsumer };

@@ -514,5 +514,32 @@ TEST_F(SaslSslTest, ClientThatDoesNotTrustTheCaOrSpeaksPlaintextIsRefused) {
   EXPECT_FALSE(plain.call(api::kApiVersions, 0, "").has_value());
 }
 
+// The project's Kafka backend with the settings --kafka-security-protocol sasl_ssl,
+// --kafka-sasl-mechanism SCRAM-SHA-512 and --kafka-ca-file give it: a wrong password fails at open with the
+// broker's reason (not after the whole request timeout as a bare time-out); the right one opens.
+TEST_F(SaslSslTest, KafkaBusBackendOpensWithTheRightPasswordAndNamesTheWrongOne) {
+  bus::KafkaBusOptions k;
+  k.bootstrap = broker_->address();
+  k.security_protocol = "sasl_ssl";
+  k.sasl_mechanism = "SCRAM-SHA-512";
+  k.sasl_username = "svc";
+  k.sasl_password = "not-s3cret";
+  k.ssl_ca_location = certs_.ca.string();
+  k.request_timeout = std::chrono::seconds(60);
+  k.config = {{"log_level", "2"}};
+  auto refused = bus::open_kafka_bus(k);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument) << refused.status().to_string();
+  EXPECT_NE(refused.status().message().find("Authentication failed during authentication due to invalid "
+                                            "credentials with SASL mechanism SCRAM-SHA-512"),
+            std::string::npos)
+      << refused.status().to_string();
+  k.sasl_password = "s3cret";
+  auto opened = bus::open_kafka_bus(k);
+  ASSERT_TRUE(opened.has_value()) << opened.status().to_string();
+  EXPECT_TRUE((*opened)->create_topic("via-backend", bus::TopicConfig{.partitions = 2}).is_ok());
+  EXPECT_TRUE(broker_->bus->describe_topic("via-backend").has_value());
+}
+
 }  // namespace
 }  // namespace sf::kafka
