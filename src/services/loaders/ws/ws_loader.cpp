@@ -14,6 +14,7 @@
 #include "protocol/naming.h"
 #include "protocol/records.h"
 #include "protocol/workflow_type.h"
+#include "services/loaders/ws/depth_follower.h"
 #include "services/loaders/ws/stream_events.h"
 
 namespace sf::services {
@@ -69,7 +70,45 @@ struct Plan {
   std::string topic;
   std::string dlq;
   bool partial_candles = false;
+  loaders::DepthFollowerOptions depth;  // ws_depth, ws_orderbook
 };
+
+// ws_depth / ws_orderbook parameters (the start command's extra fields, `workflow start --param`):
+// depth_speed_ms 100 (default) or 1000; ws_orderbook also top_levels (20), snapshot_interval_ms (1000),
+// snapshot_limit (1000, the REST /api/v3/depth limit).
+Status plan_depth(const protocol::ControlMessage& c, const std::string& lower, Plan& p) {
+  auto speed = c.extra_field<int64_t>("depth_speed_ms");
+  if (!speed) return speed.status();
+  const int64_t speed_ms = speed->value_or(100);
+  if (speed_ms != 100 && speed_ms != 1000) {
+    return Status::invalid_argument(fmt::format("loader-ws: depth_speed_ms must be 100 or 1000, not {}", speed_ms));
+  }
+  p.stream = lower + (speed_ms == 100 ? "@depth@100ms" : "@depth");
+  p.depth.keep_book = p.type.kind == protocol::DataKind::kOrderbook;
+  auto top = c.extra_field<int64_t>("top_levels");
+  if (!top) return top.status();
+  auto interval = c.extra_field<int64_t>("snapshot_interval_ms");
+  if (!interval) return interval.status();
+  auto limit = c.extra_field<int64_t>("snapshot_limit");
+  if (!limit) return limit.status();
+  const int64_t top_levels = top->value_or(20), interval_ms = interval->value_or(1000),
+                snapshot_limit = limit->value_or(1000);
+  if (top_levels < 1 || top_levels > 5000) {
+    return Status::invalid_argument(fmt::format("loader-ws: top_levels must be 1..5000, not {}", top_levels));
+  }
+  if (interval_ms < 1) {
+    return Status::invalid_argument(
+        fmt::format("loader-ws: snapshot_interval_ms must be positive, not {}", interval_ms));
+  }
+  if (snapshot_limit < 1 || snapshot_limit > 5000) {
+    return Status::invalid_argument(
+        fmt::format("loader-ws: snapshot_limit must be 1..5000, not {}", snapshot_limit));
+  }
+  p.depth.top_levels = static_cast<size_t>(top_levels);
+  p.depth.snapshot_interval_ms = interval_ms;
+  p.depth.snapshot_limit = static_cast<int>(snapshot_limit);
+  return Status::ok();
+}
 
 Result<Plan> make_plan(const protocol::ControlMessage& c) {
   Plan p;
@@ -102,9 +141,14 @@ Result<Plan> make_plan(const protocol::ControlMessage& c) {
       p.stream = lower + "@kline_" + p.interval;
       break;
     }
+    case protocol::DataKind::kDepth:
+    case protocol::DataKind::kOrderbook:
+      SF_RETURN_IF_ERROR(plan_depth(c, lower, p));
+      break;
     default:
       return Status::invalid_argument(fmt::format(
-          "loader-ws loads ws_trades, ws_agg_trades and ws_candles_<interval>, not '{}'", c.type));
+          "loader-ws loads ws_trades, ws_agg_trades, ws_candles_<interval>, ws_depth and ws_orderbook, not '{}'",
+          c.type));
   }
   p.topic = c.kafka_topic;
   p.dlq = protocol::dead_letter_topic(c.queue_id);
@@ -123,6 +167,14 @@ class Batch {
     protocol::append_key(r, arena_);
     const size_t doc_begin = arena_.size();
     protocol::append_document(r, arena_);
+    marks_.push_back({key_begin, doc_begin, arena_.size()});
+  }
+  // A document written elsewhere (the depth follower's), with its numeric key.
+  void add_document(int64_t key, std::string_view document) {
+    const size_t key_begin = arena_.size();
+    arena_ += std::to_string(key);
+    const size_t doc_begin = arena_.size();
+    arena_ += document;
     marks_.push_back({key_begin, doc_begin, arena_.size()});
   }
   size_t size() const { return marks_.size(); }
@@ -161,7 +213,13 @@ class Run {
         options_(options),
         rest_(rest),
         requester_(budget, options.retry, ctx.stop, ctx.metrics),
-        parser_(kind(), plan_.symbol, plan_.interval) {}
+        parser_(kind(), plan_.symbol, plan_.interval) {
+    if (plan_.type.kind == protocol::DataKind::kDepth || plan_.type.kind == protocol::DataKind::kOrderbook) {
+      depth_ = std::make_unique<loaders::DepthFollower>(
+          plan_.symbol, plan_.depth,
+          [this](int64_t key, std::string_view document) { batch_.add_document(key, document); });
+    }
+  }
 
   Status run(loaders::StreamHub& hub) {
     auto queue = std::make_shared<FrameQueue>();
@@ -172,6 +230,7 @@ class Run {
     std::vector<std::string> frames;
     while (!ctx_.stop_requested()) {
       queue->take(frames, ctx_.settings.poll_interval);
+      if (depth_) SF_RETURN_IF_ERROR(follow_depth(queue->disconnects()));
       for (const auto& frame : frames) {
         SF_RETURN_IF_ERROR(handle(frame));
         if (batch_.size() >= options_.max_batch) SF_RETURN_IF_ERROR(flush());
@@ -208,9 +267,39 @@ class Run {
     }
   }
 
+  // ws_depth / ws_orderbook: a lost connection resyncs the book; a book waiting for its snapshot gets one
+  // (at most every 250 ms: a snapshot older than the buffered events is fetched again).
+  Status follow_depth(int64_t disconnects) {
+    if (disconnects != depth_disconnects_) {
+      depth_disconnects_ = disconnects;
+      depth_->on_disconnect();
+    }
+    if (!depth_->needs_snapshot() || SteadyClock::now() < next_snapshot_) return Status::ok();
+    next_snapshot_ = SteadyClock::now() + std::chrono::milliseconds(250);
+    const int limit = depth_->options().snapshot_limit;
+    const int weight = limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
+    return requester_.call(
+        fmt::format("depth {} limit {}", plan_.symbol, limit), weight,
+        [&] {
+          return rest_.get("/api/v3/depth", net::QueryBuilder().add("symbol", plan_.symbol).add("limit", limit));
+        },
+        [&](const exchange::BinanceResponse& res) { return depth_->on_snapshot(res.body); });
+  }
+
+  Status handle_depth(const std::string& frame) {
+    int64_t event_time = 0;
+    Status s = depth_->on_frame(frame, event_time);
+    if (!s) return dead_letter(frame, s.message());
+    last_event_time_ = std::max(last_event_time_, event_time);
+    pending_event_times_.push_back(event_time);
+    if (depth_->needs_snapshot()) return follow_depth(depth_disconnects_);
+    return Status::ok();
+  }
+
   Status handle(const std::string& frame) {
     ++messages_;
     ++period_messages_;
+    if (depth_) return handle_depth(frame);
     Status parsed = parser_.parse(frame, event_);
     if (!parsed) return dead_letter(frame, parsed.message());
     last_event_time_ = std::max(last_event_time_, event_.event_time);
@@ -392,6 +481,11 @@ class Run {
       event.extra["repaired_gaps"] = gaps_;
       event.extra["repaired_records"] = repaired_;
       event.extra["dead_lettered"] = dead_lettered_;
+      if (depth_) {
+        event.extra["sequence_gaps"] = depth_->sequence_gaps();
+        event.extra["book_resyncs"] = depth_->resyncs();
+        event.extra["books_stored"] = depth_->books_stored();
+      }
       const std::string value = protocol::serialize(event);
       bus::OutgoingRecord r;
       r.key = event.queue_id;
@@ -412,6 +506,9 @@ class Run {
   protocol::RecordParser rest_parser_;
   StreamEvent event_;
   Batch batch_;
+  std::unique_ptr<loaders::DepthFollower> depth_;  // ws_depth, ws_orderbook
+  int64_t depth_disconnects_ = 0;
+  SteadyClock::time_point next_snapshot_{};
   std::vector<protocol::Trade> trades_;
   std::vector<protocol::AggTrade> aggs_;
   std::vector<protocol::Kline> klines_;
