@@ -6,6 +6,9 @@
 //   ws_candles_<interval>  <symbol>@kline_<iv> -> closed candles (`x`:true), key open_time; with the start
 //                                                 command's extra `partial_candles: true` also the open
 //                                                 candle's updates (the same key: the last update wins)
+//   ws_depth               <symbol>@depth@100ms -> diff depth events, key u (depth_follower.h)
+//   ws_orderbook           <symbol>@depth@100ms -> top-N books of a local order book kept as Binance documents
+//                                                 it, key lastUpdateId (depth_follower.h, local_order_book.h)
 // The stream is carried by the process's StreamHub (stream_hub.h): many loaders share a connection.
 //
 // Continuity. The loader remembers the last id (trades, aggregate trades: contiguous on Binance) or the last
