@@ -371,19 +371,6 @@ bool for_each_field(od::object& obj, const std::array<std::string_view, N>& name
 
 // --- exchange responses ---
 
-constexpr std::array<std::string_view, 12> kKlineRowNames = {"open_time",
-                                                             "open",
-                                                             "high",
-                                                             "low",
-                                                             "close",
-                                                             "volume",
-                                                             "close_time",
-                                                             "quote_asset_volume",
-                                                             "number_of_trades",
-                                                             "taker_buy_base_asset_volume",
-                                                             "taker_buy_quote_asset_volume",
-                                                             "ignore"};
-
 bool parse_kline_row(od::value& value, Where w, TimeUnit unit, Kline& k, Status& err) {
   od::array row;
   if (auto e = value.get_array().get(row); e != simdjson::SUCCESS) return wrong(value, w, "an array", e, err);
@@ -392,7 +379,7 @@ bool parse_kline_row(od::value& value, Where w, TimeUnit unit, Kline& k, Status&
     od::value v;
     if (auto e = element.get(v); e != simdjson::SUCCESS) return json_error(w, e, err);
     if (j < 12) {
-      w.field = kKlineRowNames[static_cast<std::size_t>(j)];
+      w.field = kKlineColumnNames[static_cast<std::size_t>(j)];
       w.position = j;
     }
     bool ok = true;

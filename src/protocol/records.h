@@ -16,6 +16,7 @@
 //            "trade_time_us":..}
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -118,6 +119,21 @@ struct AggTrade {
 
   bool operator==(const AggTrade&) const = default;
 };
+
+// The 12 columns of a kline as Binance orders them, in its REST arrays and in its dump CSV files alike (the
+// names its documentation gives them); error messages name a column by these.
+inline constexpr std::array<std::string_view, 12> kKlineColumnNames = {"open_time",
+                                                                       "open",
+                                                                       "high",
+                                                                       "low",
+                                                                       "close",
+                                                                       "volume",
+                                                                       "close_time",
+                                                                       "quote_asset_volume",
+                                                                       "number_of_trades",
+                                                                       "taker_buy_base_asset_volume",
+                                                                       "taker_buy_quote_asset_volume",
+                                                                       "ignore"};
 
 // Unit of the exchange's timestamps. Binance sends milliseconds unless asked for microseconds
 // (X-MBX-TIME-UNIT); its spot data dumps switched to microseconds in 2025. kAuto decides per value:

@@ -10,26 +10,11 @@
 #include <gtest/gtest.h>
 
 #include "bus/bus.h"
+#include "core/temp_dir.h"
 
 namespace sf::bus::testing {
 
-// A fresh directory, removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sf-bus-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = sf::TempDir;  // removed with everything in it when the test ends
 
 // Owns the bytes that OutgoingRecords view.
 struct RecordSet {

@@ -13,26 +13,12 @@
 #include <gtest/gtest.h>
 
 #include "bus/bus.h"
+#include "core/temp_dir.h"
 #include "kafka/kafka.h"
 
 namespace sf::kafka::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sf-kafka-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = sf::TempDir;  // removed with everything in it when the test ends
 
 // An embedded bus in `dir`/bus served by a broker on 127.0.0.1:<free port>.
 struct TestBroker {

@@ -15,23 +15,24 @@
 #include "protocol/json_fields.h"
 #include "protocol/records.h"
 #include "protocol/workflow_type.h"
+#include "services/loaders/page_publisher.h"
 
 namespace sf::services {
 namespace {
 
+using loaders::find_resume_point;
 using loaders::kAggTradesWeight;
 using loaders::kExchangeInfoWeight;
 using loaders::kHistoricalTradesWeight;
 using loaders::kKlinesWeight;
+using loaders::PagePublisher;
 using loaders::RestRequester;
+using loaders::ResumePoint;
 using loaders::WeightBudget;
 
 constexpr int64_t kHourMs = 3'600'000;
 constexpr int kDefaultWeightLimit = 6000;
 constexpr int64_t kDefaultWindowMs = 60'000;
-// On the last record of each page in each partition: the natural key of the page's last record. A relaunched
-// loader resumes after the smallest of these over the partitions (see find_resume_point).
-constexpr std::string_view kPageLastHeader = "sf-page-last";
 
 // ---------------------------------------------------------------------------------------------------------
 // The command
@@ -97,128 +98,6 @@ Result<Plan> make_plan(const protocol::ControlMessage& c, const RestLoaderOption
   p.page_limit = std::clamp(p.page_limit, 1, 1000);
   return p;
 }
-
-std::optional<int64_t> parse_key(std::string_view text) {
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-  return v;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Resuming
-
-struct ResumePoint {
-  int32_t partitions = 1;
-  int64_t records = 0;              // records already on the topic
-  std::optional<int64_t> last_key;  // everything up to this natural key is on the topic
-};
-
-// Each partition's last record carries the key of the last record of its page (kPageLastHeader). Pages are
-// published in order, so the smallest of these over the partitions is a page every partition has completely:
-// the exact end of the last page when no page was cut short (the usual case). Without the header (records
-// written by someone else), the smallest last key. An empty partition (a first page cut short, or very few
-// records) or an unreadable key: start over; re-publishing is harmless.
-Result<ResumePoint> find_resume_point(bus::Bus& bus, std::string_view topic) {
-  auto info = bus.describe_topic(topic);
-  if (!info) return info.status();
-  ResumePoint rp;
-  rp.partitions = static_cast<int32_t>(info->partitions.size());
-  std::optional<int64_t> watermark;
-  bool complete = true;
-  bus::FetchBatch batch;
-  for (const auto& p : info->partitions) {
-    rp.records += p.log_end_offset - p.log_start_offset;
-    if (p.log_end_offset <= p.log_start_offset) {
-      complete = false;
-      continue;
-    }
-    bus::FetchOptions fo;
-    fo.max_records = 1;
-    SF_RETURN_IF_ERROR(bus.fetch(topic, p.partition, p.log_end_offset - 1, fo, batch));
-    const bus::RecordView* last = nullptr;
-    for (const auto& r : batch) {
-      if (r.offset == p.log_end_offset - 1) last = &r;
-    }
-    if (last == nullptr) {
-      complete = false;
-      continue;
-    }
-    std::optional<int64_t> key;
-    for (const auto& h : last->headers) {
-      if (h.key == kPageLastHeader && !h.value_is_null) key = parse_key(h.value);
-    }
-    if (!key) key = parse_key(last->key);
-    if (!key) {
-      complete = false;
-      continue;
-    }
-    watermark = watermark ? std::min(*watermark, *key) : *key;
-  }
-  if (complete && rp.records > 0) rp.last_key = watermark;
-  return rp;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Publishing: one produce() per page, documents built into one reused arena.
-
-class PagePublisher {
- public:
-  PagePublisher(bus::Bus& bus, std::string topic, int32_t partitions)
-      : bus_(bus), topic_(std::move(topic)), partitions_(std::max(1, partitions)) {
-    last_in_partition_.resize(static_cast<size_t>(partitions_));
-  }
-
-  // Publishes the records of `page` that `keep` accepts, in order. Returns how many.
-  template <typename Record, typename Keep>
-  Result<int64_t> publish(const std::vector<Record>& page, Keep&& keep) {
-    arena_.clear();
-    marks_.clear();
-    for (const Record& r : page) {
-      if (!keep(r)) continue;
-      const size_t key_begin = arena_.size();
-      protocol::append_key(r, arena_);
-      const size_t doc_begin = arena_.size();
-      protocol::append_document(r, arena_);
-      marks_.push_back({key_begin, doc_begin, arena_.size()});
-    }
-    if (marks_.empty()) return int64_t{0};
-    records_.resize(marks_.size());
-    std::fill(last_in_partition_.begin(), last_in_partition_.end(), -1);
-    const std::string_view arena(arena_);
-    for (size_t i = 0; i < marks_.size(); ++i) {
-      const Mark& m = marks_[i];
-      bus::OutgoingRecord& out = records_[i];
-      out = bus::OutgoingRecord{};
-      out.key = arena.substr(m.key_begin, m.doc_begin - m.key_begin);
-      out.value = arena.substr(m.doc_begin, m.doc_end - m.doc_begin);
-      last_in_partition_[static_cast<size_t>(bus::default_partition(*out.key, partitions_))] =
-          static_cast<int64_t>(i);
-    }
-    page_last_ = std::string(*records_.back().key);
-    header_ = bus::Header{kPageLastHeader, page_last_, false};
-    for (int64_t i : last_in_partition_) {
-      if (i >= 0) records_[static_cast<size_t>(i)].headers = std::span<const bus::Header>(&header_, 1);
-    }
-    auto produced = bus_.produce(topic_, records_);
-    if (!produced) return produced.status();
-    return static_cast<int64_t>(records_.size());
-  }
-
- private:
-  struct Mark {
-    size_t key_begin, doc_begin, doc_end;
-  };
-  bus::Bus& bus_;
-  const std::string topic_;
-  const int32_t partitions_;
-  std::string arena_;
-  std::vector<Mark> marks_;
-  std::vector<bus::OutgoingRecord> records_;
-  std::vector<int64_t> last_in_partition_;
-  std::string page_last_;
-  bus::Header header_;
-};
 
 // ---------------------------------------------------------------------------------------------------------
 // One run
@@ -309,7 +188,10 @@ class Run {
 
   template <typename Record, typename Keep>
   Status publish(const std::vector<Record>& page, Keep&& keep) {
-    auto n = publisher_.publish(page, std::forward<Keep>(keep));
+    for (const Record& r : page) {
+      if (keep(r)) publisher_.add(r);
+    }
+    auto n = publisher_.publish();
     if (!n) return n.status();
     total_ += *n;
     published_now_ += *n;

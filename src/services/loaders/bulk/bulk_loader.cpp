@@ -19,14 +19,16 @@
 #include "services/loaders/bulk/csv_source.h"
 #include "services/loaders/bulk/downloader.h"
 #include "services/loaders/bulk/file_plan.h"
+#include "services/loaders/page_publisher.h"
 
 namespace sf::services {
 namespace {
 
 using namespace loaders::bulk;
+using loaders::find_resume_point;
+using loaders::PagePublisher;
+using loaders::ResumePoint;
 
-// The REST loader's resume header: the key of the last record of a batch, on each partition's last record.
-constexpr std::string_view kPageLastHeader = "sf-page-last";
 constexpr double kMiB = 1024.0 * 1024.0;
 
 struct Plan {
@@ -110,130 +112,9 @@ Result<Plan> make_plan(const protocol::ControlMessage& c, const BulkLoaderOption
   return p;
 }
 
-std::optional<int64_t> parse_key(std::string_view text) {
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-  return v;
-}
-
 // ---------------------------------------------------------------------------------------------------------
-// Resuming: as the REST loader (rest_loader.h): the smallest batch-last key over the partitions' last
-// records, when every partition has one.
-
-struct ResumePoint {
-  int32_t partitions = 1;
-  int64_t records = 0;
-  std::optional<int64_t> last_key;
-};
-
-Result<ResumePoint> find_resume_point(bus::Bus& bus, std::string_view topic) {
-  auto info = bus.describe_topic(topic);
-  if (!info) return info.status();
-  ResumePoint rp;
-  rp.partitions = static_cast<int32_t>(info->partitions.size());
-  std::optional<int64_t> watermark;
-  bool complete = true;
-  bus::FetchBatch batch;
-  for (const auto& p : info->partitions) {
-    rp.records += p.log_end_offset - p.log_start_offset;
-    if (p.log_end_offset <= p.log_start_offset) {
-      complete = false;
-      continue;
-    }
-    bus::FetchOptions fo;
-    fo.max_records = 1;
-    SF_RETURN_IF_ERROR(bus.fetch(topic, p.partition, p.log_end_offset - 1, fo, batch));
-    std::optional<int64_t> key;
-    for (const auto& r : batch) {
-      if (r.offset != p.log_end_offset - 1) continue;
-      for (const auto& h : r.headers) {
-        if (h.key == kPageLastHeader && !h.value_is_null) key = parse_key(h.value);
-      }
-      if (!key) key = parse_key(r.key);
-    }
-    if (!key) {
-      complete = false;
-      continue;
-    }
-    watermark = watermark ? std::min(*watermark, *key) : *key;
-  }
-  if (complete && rp.records > 0) rp.last_key = watermark;
-  return rp;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Publishing in large batches: documents written straight into one reused arena, one produce() per batch.
-
-class BatchPublisher {
- public:
-  BatchPublisher(bus::Bus& bus, std::string topic, int32_t partitions, size_t batch_records)
-      : bus_(bus), topic_(std::move(topic)), partitions_(std::max(1, partitions)), batch_(batch_records) {
-    last_in_partition_.resize(static_cast<size_t>(partitions_));
-    marks_.reserve(batch_);
-  }
-
-  template <typename Record>
-  Status add(const Record& r, int64_t key) {
-    const size_t key_begin = arena_.size();
-    protocol::append_key(r, arena_);
-    const size_t doc_begin = arena_.size();
-    protocol::append_document(r, arena_);
-    marks_.push_back({key_begin, doc_begin, arena_.size(), key});
-    if (marks_.size() >= batch_) return flush();
-    return Status::ok();
-  }
-
-  Status flush() {
-    if (marks_.empty()) return Status::ok();
-    records_.resize(marks_.size());
-    std::fill(last_in_partition_.begin(), last_in_partition_.end(), -1);
-    const std::string_view arena(arena_);
-    for (size_t i = 0; i < marks_.size(); ++i) {
-      const Mark& m = marks_[i];
-      bus::OutgoingRecord& out = records_[i];
-      out = bus::OutgoingRecord{};
-      out.key = arena.substr(m.key_begin, m.doc_begin - m.key_begin);
-      out.value = arena.substr(m.doc_begin, m.doc_end - m.doc_begin);
-      last_in_partition_[static_cast<size_t>(bus::default_partition(*out.key, partitions_))] =
-          static_cast<int64_t>(i);
-    }
-    batch_last_ = std::string(*records_.back().key);
-    header_ = bus::Header{kPageLastHeader, batch_last_, false};
-    for (int64_t i : last_in_partition_) {
-      if (i >= 0) records_[static_cast<size_t>(i)].headers = std::span<const bus::Header>(&header_, 1);
-    }
-    auto produced = bus_.produce(topic_, records_);
-    if (!produced) return produced.status();
-    published_ += static_cast<int64_t>(marks_.size());
-    marks_.clear();
-    arena_.clear();
-    return Status::ok();
-  }
-
-  int64_t published() const { return published_; }
-  size_t pending() const { return marks_.size(); }
-
- private:
-  struct Mark {
-    size_t key_begin, doc_begin, doc_end;
-    int64_t key;
-  };
-  bus::Bus& bus_;
-  const std::string topic_;
-  const int32_t partitions_;
-  const size_t batch_;
-  std::string arena_;
-  std::vector<Mark> marks_;
-  std::vector<bus::OutgoingRecord> records_;
-  std::vector<int64_t> last_in_partition_;
-  std::string batch_last_;
-  bus::Header header_;
-  int64_t published_ = 0;
-};
-
-// ---------------------------------------------------------------------------------------------------------
-// One run
+// One run: records are published in batches of plan.batch_records, each marked as the REST loader marks its
+// pages (page_publisher.h), so a relaunched loader resumes after the last complete batch.
 
 class Run {
  public:
@@ -241,7 +122,7 @@ class Run {
       : ctx_(ctx),
         plan_(std::move(plan)),
         options_(options),
-        publisher_(ctx.bus, plan_.topic, resume.partitions, plan_.batch_records),
+        publisher_(ctx.bus, plan_.topic, resume.partitions),
         last_key_(resume.last_key.value_or(std::numeric_limits<int64_t>::min())),
         before_(resume.last_key ? resume.records : 0) {
     kline_.symbol = agg_.symbol = trade_.symbol = plan_.symbol;
@@ -380,7 +261,7 @@ class Run {
     line_no_ = 0;
     Status s = read_csv_blocks(path, [&](std::string_view block) { return publish_block(block); });
     if (!s) return s;
-    SF_RETURN_IF_ERROR(publisher_.flush());
+    SF_RETURN_IF_ERROR(publisher_.publish().status());
     ++files_done_;
     report();
     return Status::ok();
@@ -408,21 +289,28 @@ class Run {
         if (!parse_kline_row(line, kline_, why_)) return bad_row(line);
         if (kline_.open_time < plan_.start || kline_.open_time >= plan_.end || kline_.open_time <= last_key_)
           return Status::ok();
-        return publisher_.add(kline_, kline_.open_time);
+        return add(kline_);
       case protocol::DataKind::kAggTrades:
         if (!parse_agg_trade_row(line, agg_, why_)) return bad_row(line);
         if (agg_.trade_time < plan_.start || agg_.trade_time >= plan_.end || agg_.agg_trade_id <= last_key_)
           return Status::ok();
-        return publisher_.add(agg_, agg_.agg_trade_id);
+        return add(agg_);
       default:
         if (!parse_trade_row(line, trade_, why_)) return bad_row(line);
         if (trade_.trade_time < plan_.start || trade_.trade_time >= plan_.end || trade_.trade_id <= last_key_)
           return Status::ok();
-        return publisher_.add(trade_, trade_.trade_id);
+        return add(trade_);
     }
   }
 
   // A header line is skipped; any other unparsable row is dead-lettered with where it came from.
+  template <typename Record>
+  Status add(const Record& r) {
+    publisher_.add(r);
+    if (publisher_.pending() < plan_.batch_records) return Status::ok();
+    return publisher_.publish().status();
+  }
+
   Status bad_row(std::string_view line) {
     if (line_no_ == 1 && is_header_row(line)) return Status::ok();
     ++bad_rows_;
@@ -454,7 +342,7 @@ class Run {
   JobContext& ctx_;
   const Plan plan_;
   const BulkLoaderOptions& options_;
-  BatchPublisher publisher_;
+  PagePublisher publisher_;
   const int64_t last_key_;
   const int64_t before_;
   protocol::Kline kline_;

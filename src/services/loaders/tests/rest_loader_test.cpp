@@ -14,7 +14,7 @@
 #include "services/connector/arango_connector_job.h"
 #include "services/job/catalog.h"
 #include "services/job/launcher.h"
-#include "services/job/tests/job_test_util.h"
+#include "services/loaders/tests/loader_test_util.h"
 #include "services/manager/queue_manager.h"
 
 namespace sf::services {
@@ -22,7 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using protocol::WorkflowStatus;
-using testing::TestEnv;
 namespace sim = exchange::sim;
 
 constexpr int64_t kAug1 = 1722470400000;  // 2024-08-01T00:00:00Z
@@ -39,10 +38,8 @@ std::function<int64_t()> fast_clock(int64_t base, double rate) {
   };
 }
 
-class RestLoaderTest : public ::testing::Test {
+class RestLoaderTest : public testing::LoaderTest {
  protected:
-  void TearDown() override { close(); }
-
   // The simulator; `clock` empty = the system clock.
   void start_sim(sim::ExchangeSimOptions o = {}) {
     o.listen = "127.0.0.1:0";
@@ -52,70 +49,14 @@ class RestLoaderTest : public ::testing::Test {
 
   // The manager with the built-in jobs; `loader` replaces the built-in REST loader (custom options).
   void open(std::optional<RestLoaderOptions> loader = std::nullopt, int32_t data_partitions = 2) {
-    registry_ = builtin_job_registry();
     if (loader) {
       registry_.add(protocol::Worker::kRestLoader,
                     [opts = *loader] { return std::make_unique<RestLoaderJob>(opts); });
     }
-    JobEnvironment e{env_.bus(), env_.store(), registry_};
-    e.metrics = metrics_;
-    e.settings.exchange_rest_url = sim_->base_url();
-    e.settings.poll_interval = 20ms;
-    e.telemetry.loading_interval = 20ms;
-    e.start_timeout = 5s;
-    launcher_ = std::make_unique<InProcessLauncher>(e);
-    QueueManagerOptions o;
-    o.poll_timeout = 20ms;
-    o.data_partitions = data_partitions;
-    o.make_suffix = [this] { return fmt::format("{:06x}", next_suffix_++); };
-    o.metrics = metrics_;
-    auto manager = QueueManager::open(env_.bus(), env_.store(), *launcher_, o);
-    ASSERT_TRUE(manager) << manager.status().to_string();
-    manager_ = std::move(manager).value();
+    open_manager([this](JobEnvironment& e) { e.settings.exchange_rest_url = sim_->base_url(); },
+                 data_partitions);
   }
-  void close() {
-    manager_.reset();
-    launcher_.reset();
-  }
-
-  WorkflowState start(const std::string& symbol, const std::string& type, const std::string& range,
-                      protocol::Json extra = protocol::Json::object()) {
-    StartRequest r;
-    r.symbol = symbol;
-    r.type = type;
-    r.time_range = range;
-    r.extra = std::move(extra);
-    auto started = manager_->start(r);
-    EXPECT_TRUE(started) << started.status().to_string();
-    return started ? *started : WorkflowState{};
-  }
-  WorkflowState finish(const std::string& queue_id, std::chrono::milliseconds timeout = 120s) {
-    auto done = manager_->wait_finished(queue_id, timeout);
-    EXPECT_TRUE(done) << done.status().to_string();
-    return done ? *done : WorkflowState{};
-  }
-  const ServiceState& loader(const WorkflowState& w) {
-    for (const auto& s : w.services) {
-      if (s.telemetry_id.rfind("loader-", 0) == 0) return s;
-    }
-    ADD_FAILURE() << "no loader in " << w.queue_id;
-    return w.services.at(0);
-  }
-
-  // key -> document, from the store.
-  std::map<std::string, std::string> stored(const std::string& collection) {
-    std::map<std::string, std::string> out;
-    auto s = env_.store().scan(collection, {}, [&](std::string_view k, std::string_view d) {
-      out.emplace(std::string(k), std::string(d));
-      return true;
-    });
-    if (!s && s.code() != ErrorCode::kNotFound) ADD_FAILURE() << s.to_string();
-    return out;
-  }
-  uint64_t docs(const std::string& collection) {
-    auto n = env_.store().count(collection);
-    return n ? *n : 0;
-  }
+  void close() { close_manager(); }
 
   // The documents the loader should produce, built from the simulator's market data through the same
   // REST JSON and parser.
@@ -241,13 +182,7 @@ class RestLoaderTest : public ::testing::Test {
     }
   }
 
-  TestEnv env_;
-  JobRegistry registry_;
-  int next_suffix_ = 0xa1b2c3;
-  std::shared_ptr<MetricsRegistry> metrics_ = make_metrics_registry();
   std::unique_ptr<sim::ExchangeSim> sim_;
-  std::unique_ptr<InProcessLauncher> launcher_;
-  std::unique_ptr<QueueManager> manager_;
   protocol::RecordParser parser_;
 };
 

@@ -14,8 +14,8 @@
 #include "protocol/records.h"
 #include "services/job/catalog.h"
 #include "services/job/launcher.h"
-#include "services/job/tests/job_test_util.h"
 #include "services/loaders/bulk/downloader.h"
+#include "services/loaders/tests/loader_test_util.h"
 #include "services/manager/queue_manager.h"
 
 namespace sf::services {
@@ -23,13 +23,13 @@ namespace {
 
 using namespace std::chrono_literals;
 using protocol::WorkflowStatus;
-using testing::TestEnv;
 namespace sim = exchange::sim;
 namespace fs = std::filesystem;
 
-class BulkLoaderTest : public ::testing::Test {
+class BulkLoaderTest : public testing::LoaderTest {
  protected:
   void SetUp() override {
+    next_suffix_ = 1;
     sim::ExchangeSimOptions o;
     o.listen = "127.0.0.1:0";
     o.bulk.cache_dir = env_.dir() / "sim-cache";
@@ -40,62 +40,13 @@ class BulkLoaderTest : public ::testing::Test {
     bulk.chunk_bytes = 64 * 1024;  // several Range requests per file
     bulk.download_threads = 3;
     bulk.batch_records = 5000;
-    registry_ = builtin_job_registry();
     registry_.add(protocol::Worker::kBulkLoader, [bulk] { return std::make_unique<BulkLoaderJob>(bulk); });
-    JobEnvironment e{env_.bus(), env_.store(), registry_};
-    e.settings.exchange_rest_url = sim_->base_url();
-    e.settings.bulk_url = sim_->base_url();
-    e.settings.poll_interval = 20ms;
-    e.telemetry.loading_interval = 20ms;
-    e.start_timeout = 5s;
-    launcher_ = std::make_unique<InProcessLauncher>(e);
-    QueueManagerOptions q;
-    q.poll_timeout = 20ms;
-    q.data_partitions = 2;
-    q.make_suffix = [this] { return fmt::format("{:06x}", next_suffix_++); };
-    auto manager = QueueManager::open(env_.bus(), env_.store(), *launcher_, q);
-    ASSERT_TRUE(manager) << manager.status().to_string();
-    manager_ = std::move(manager).value();
-  }
-  void TearDown() override {
-    manager_.reset();
-    launcher_.reset();
+    open_manager([this](JobEnvironment& e) {
+      e.settings.exchange_rest_url = sim_->base_url();
+      e.settings.bulk_url = sim_->base_url();
+    });
   }
 
-  WorkflowState run(const std::string& symbol, const std::string& type, const std::string& range,
-                    protocol::Json extra = protocol::Json::object()) {
-    StartRequest r;
-    r.symbol = symbol;
-    r.type = type;
-    r.time_range = range;
-    r.extra = std::move(extra);
-    auto started = manager_->start(r);
-    EXPECT_TRUE(started) << started.status().to_string();
-    if (!started) return {};
-    auto done = manager_->wait_finished(started->queue_id, 120s);
-    EXPECT_TRUE(done) << done.status().to_string();
-    return done ? *done : WorkflowState{};
-  }
-  static const ServiceState& loader(const WorkflowState& w) {
-    for (const auto& s : w.services) {
-      if (s.telemetry_id.rfind("loader-", 0) == 0) return s;
-    }
-    ADD_FAILURE() << "no loader in " << w.queue_id;
-    return w.services.at(0);
-  }
-  std::map<std::string, std::string> stored(const std::string& collection) {
-    std::map<std::string, std::string> out;
-    auto s = env_.store().scan(collection, {}, [&](std::string_view k, std::string_view d) {
-      out.emplace(std::string(k), std::string(d));
-      return true;
-    });
-    if (!s && s.code() != ErrorCode::kNotFound) ADD_FAILURE() << s.to_string();
-    return out;
-  }
-  uint64_t docs(const std::string& collection) {
-    auto n = env_.store().count(collection);
-    return n ? *n : 0;
-  }
   // Bulk and REST workflows over one range must store the same documents.
   void expect_same_as_rest(const WorkflowState& bulk, const std::string& api_type, const std::string& range) {
     auto rest = run(bulk.symbol, api_type, range);
@@ -116,12 +67,7 @@ class BulkLoaderTest : public ::testing::Test {
     return out;
   }
 
-  TestEnv env_;
   std::unique_ptr<sim::ExchangeSim> sim_;
-  JobRegistry registry_;
-  std::unique_ptr<InProcessLauncher> launcher_;
-  std::unique_ptr<QueueManager> manager_;
-  int next_suffix_ = 1;
 };
 
 TEST_F(BulkLoaderTest, MonthOfMinuteCandlesEqualsRest) {
