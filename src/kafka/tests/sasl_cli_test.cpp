@@ -128,6 +128,7 @@ TEST(SaslCliTest, DummyThroughASaslSslBrokerWithTheKafkaFlags) {
   EXPECT_EQ(broker.stop(), 0);
 }
 
+// (A SASL_SSL listener without a certificate is refused by Broker::start: sasl_broker_test.cpp.)
 TEST(SaslCliTest, BrokerRefusesIncompleteSecurityFlags) {
   if (!std::filesystem::exists(SF_STREAMFORGE_BIN)) GTEST_SKIP() << SF_STREAMFORGE_BIN << " not built";
   TempDir tmp;
@@ -137,9 +138,6 @@ TEST(SaslCliTest, BrokerRefusesIncompleteSecurityFlags) {
       fmt::format("{} broker --listen 127.0.0.1:0 --data-dir {}", bin, tmp.path().string());
   EXPECT_NE(run(fmt::format("{} --security-protocol SASL_PLAINTEXT > /dev/null 2> {}", base, err)), 0);
   EXPECT_NE(read_file(err).find("--sasl-user"), std::string::npos) << read_file(err);
-  EXPECT_NE(run(fmt::format("{} --security-protocol SASL_SSL --sasl-user a:b > /dev/null 2> {}", base, err)),
-            0);
-  EXPECT_NE(read_file(err).find("--tls-cert"), std::string::npos) << read_file(err);
   EXPECT_NE(run(fmt::format("{} --security-protocol TLS > /dev/null 2> {}", base, err)), 0);
   EXPECT_NE(read_file(err).find("TLS"), std::string::npos) << read_file(err);
 }
