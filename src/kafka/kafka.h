@@ -6,6 +6,9 @@
 // Connections are served one thread each (requests of a connection in order, as Kafka requires); a slow
 // or blocked connection (a long-polling Fetch) never stalls another. A malformed, truncated or oversized
 // request closes its connection with a log line, never the broker.
+//
+// The listener speaks Kafka's security protocols (BrokerSecurity): TLS (SSL), SASL over plain TCP or over
+// TLS with SCRAM-SHA-512/256 and PLAIN, as Kafka's SaslServerAuthenticator does (sasl_session.h).
 #pragma once
 
 #include <cstdint>
