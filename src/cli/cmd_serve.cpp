@@ -13,6 +13,7 @@
 
 #include "cli/bus_flags.h"
 #include "cli/commands.h"
+#include "kafka/kafka.h"
 #include "services/manager/manager_server.h"
 
 namespace sf::cli {
@@ -26,7 +27,7 @@ struct ServeCommandOptions {
   std::string bulk_url = "https://data.binance.vision";
   BusFlags bus;                    // --bus embedded|kafka, --kafka-*
   std::string store = "rocksdb";   // rocksdb | arangodb (later)
-  std::string kafka_listen;        // the embedded bus's Kafka listener (later)
+  std::string kafka_listen;        // HOST:PORT of the embedded bus's Kafka-protocol listener ("" = none)
   std::string arango_url;          // with --store arangodb (later)
   std::string fsync = "interval";  // every-batch | interval | none
   int http_threads = 2;
@@ -52,7 +53,6 @@ void check_backends(const ServeCommandOptions& o) {
   if (o.store != "rocksdb") {
     throw Error(Status::invalid_argument("--store must be rocksdb or arangodb, not '" + o.store + "'"));
   }
-  if (!o.kafka_listen.empty()) throw Error(Status::invalid_argument("--kafka-listen is not available yet"));
   if (!o.arango_url.empty())
     throw Error(Status::invalid_argument("--arango-url needs --store arangodb (not available yet)"));
 }
@@ -65,6 +65,11 @@ int run(const ServeCommandOptions& o) {
   options.fsync = parse_fsync(o.fsync);
   const bus::BusConfig bus = bus_config(o.bus, {});
   options.bus_backend = bus.backend;
+  if (!o.kafka_listen.empty() && bus.backend != bus::BusBackend::kEmbedded) {
+    throw Error(Status::invalid_argument(
+        "--kafka-listen serves the embedded bus over the Kafka protocol; with --bus kafka, point Kafka "
+        "clients at the cluster instead"));
+  }
   options.kafka = bus.kafka;
   options.jobs.exchange_rest_url = o.exchange_url;
   options.jobs.exchange_ws_url = o.exchange_ws_url;
@@ -88,12 +93,29 @@ int run(const ServeCommandOptions& o) {
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     throw Error(server.status());
   }
+  // The Kafka-protocol listener serves the very log the workflows write to, so Kafka clients (kcat,
+  // librdkafka) see the data topics while serve runs. It goes first on the way down: it uses the bus.
+  std::unique_ptr<kafka::Broker> broker;
+  if (!o.kafka_listen.empty()) {
+    kafka::BrokerOptions broker_options;
+    broker_options.listen = o.kafka_listen;
+    auto started = kafka::Broker::start((*server)->bus(), broker_options);
+    if (!started) {
+      (*server)->stop();
+      pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+      throw Error(Status(started.status().code(), "--kafka-listen: " + started.status().message()));
+    }
+    broker = std::move(started).value();
+  }
   std::fprintf(stdout, "listening on %s\n", (*server)->address().c_str());
+  if (broker) std::fprintf(stdout, "kafka listening on %s\n", broker->address().c_str());
   std::fflush(stdout);
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("serve: {} received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (broker) broker->stop();
+  broker.reset();
   (*server)->stop();
   server.value().reset();
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
@@ -114,8 +136,10 @@ CommandRunner setup_serve(CLI::App& app, const CommonOptions& /*common*/) {
   bind_option(app, "--exchange-ws-url", o->exchange_ws_url, "exchange WebSocket base URL");
   bind_option(app, "--bulk-url", o->bulk_url, "base URL of the bulk data dumps");
   bind_bus_flags(app, o->bus);
-  bind_option(app, "--kafka-listen", o->kafka_listen,
-              "HOST:PORT for the embedded bus's Kafka protocol (later)");
+  bind_option(
+      app, "--kafka-listen", o->kafka_listen,
+      "HOST:PORT where Kafka clients (kcat, librdkafka) reach the embedded bus's topics; port 0 picks "
+      "a free one (printed as `kafka listening on HOST:PORT`, second line)");
   bind_option(app, "--store", o->store, "rocksdb (arangodb: a later issue)");
   bind_option(app, "--arango-url", o->arango_url, "ArangoDB URL, with --store arangodb (later)");
   bind_option(app, "--fsync", o->fsync, "bus fsync policy: every-batch | interval | none");

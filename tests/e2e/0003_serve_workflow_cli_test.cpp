@@ -106,6 +106,19 @@ class Daemon {
 
   std::string log() const { return read_file(err_); }
 
+  // The stdout line after the address (serve's `kafka listening on HOST:PORT`), or "" after `timeout`.
+  std::string second_line(std::chrono::seconds timeout = 30s) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string out = read_file(out_);
+      const auto first = out.find('\n');
+      const auto second = first == std::string::npos ? first : out.find('\n', first + 1);
+      if (second != std::string::npos) return out.substr(first + 1, second - first - 1);
+      std::this_thread::sleep_for(20ms);
+    }
+    return "";
+  }
+
  private:
   pid_t pid_ = -1;
   std::string out_;
@@ -334,6 +347,56 @@ TEST_P(ServeBackfill, RestWorkflowAgainstTheExchangeSimulator) {
 
 INSTANTIATE_TEST_SUITE_P(Bus, ServeBackfill, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Kafka" : "Embedded"; });
+
+// `serve --kafka-listen`: the workflows' topics of the embedded bus, read by kcat (librdkafka) while serve
+// runs: every stored candle is in the data topic, once, in order.
+TEST(ServeKafkaListen, KcatReadsTheDataTopicOfABackfill) {
+  if (std::system("command -v kcat > /dev/null 2>&1") != 0) GTEST_SKIP() << "kcat is not installed";
+  TempDir tmp;
+  auto server = start_serve(tmp.path / "data", tmp.path / "serve",
+                            {"--synthetic-loader", "--kafka-listen", "127.0.0.1:0"});
+  const std::string url = server->url();
+  ASSERT_FALSE(url.empty());
+  std::smatch m;
+  const std::string kafka_line = server->second_line();
+  ASSERT_TRUE(std::regex_match(kafka_line, m, std::regex(R"(kafka listening on (127\.0\.0\.1:[0-9]+))")))
+      << kafka_line << server->log();
+  const std::string bootstrap = m[1];
+
+  auto [start_rc, started] = run({"workflow", "start", "--server", url, "--symbol", "BTCUSDT", "--type",
+                                  "api_candles_5m", "--time-range", "2024-08-01:2024-08-02", "--wait"},
+                                 (tmp.path / "start.log").string());
+  ASSERT_EQ(start_rc, 0) << started;
+  ASSERT_TRUE(std::regex_search(started, m, std::regex(R"(started (wf-btcusdt-api_candles_5m-[0-9a-f-]+))")))
+      << started;
+  const std::string topic = m[1].str() + "-data";
+
+  // The topic is listed, and a consumer reads the 288 candles the store holds, oldest first.
+  const fs::path listed = tmp.path / "kcat-l.txt";
+  ASSERT_EQ(std::system(("kcat -L -b " + bootstrap + " > " + listed.string() + " 2>&1").c_str()), 0);
+  EXPECT_NE(read_file(listed).find("topic \"" + topic + "\""), std::string::npos) << read_file(listed);
+  const fs::path consumed = tmp.path / "kcat-c.txt";
+  const std::string consume = "timeout 60 kcat -C -b " + bootstrap + " -t " + topic +
+                              " -o beginning -e -q -f '%s\\n' > " + consumed.string() + " 2> " +
+                              (tmp.path / "kcat-c.err").string();
+  ASSERT_EQ(std::system(consume.c_str()), 0) << read_file(tmp.path / "kcat-c.err");
+  const std::string values = read_file(consumed);
+  EXPECT_EQ(count_lines(values), 288u) << values.substr(0, 2000);
+  EXPECT_NE(values.find("1722470400000"), std::string::npos) << values.substr(0, 2000);
+  EXPECT_LT(values.find("1722470400000"), values.find("1722556500000")) << values.substr(0, 2000);
+  auto [count_rc, count] = run({"query", "btcusdt_api_candles_5m_2024_08_01", "--server", url, "--count"},
+                               (tmp.path / "count.log").string());
+  EXPECT_EQ(count_rc, 0) << count;
+  EXPECT_EQ(count, "288\n");
+  EXPECT_EQ(server->stop(SIGTERM), 0) << server->log();
+
+  // It serves the embedded bus only.
+  auto [refused_rc, refused] = run({"serve", "--bus", "kafka", "--kafka-bootstrap", "127.0.0.1:1",
+                                    "--kafka-listen", "127.0.0.1:0", "--data-dir", (tmp.path / "d").string()},
+                                   (tmp.path / "refused.log").string(), 30s);
+  EXPECT_EQ(refused_rc, 2) << refused;
+  EXPECT_NE(refused.find("--kafka-listen serves the embedded bus"), std::string::npos) << refused;
+}
 
 TEST(ServeWorkflowCli, LaterBackendsAreRefusedClearly) {
   TempDir tmp;
