@@ -106,6 +106,22 @@ void Notifier::wait(uint64_t seen, Clock::time_point deadline) {
   waiters_.fetch_sub(1);
 }
 
+Notifier& EmbeddedBus::partition_notifier(std::string_view topic, int32_t partition) {
+  const std::size_t h =
+      std::hash<std::string_view>{}(topic) ^ (static_cast<std::size_t>(partition) * 0x9e3779b97f4a7c15ULL);
+  return partition_notifiers_[(h ^ (h >> 29)) % kNotifierShards];
+}
+
+void EmbeddedBus::notify_appended(std::string_view topic, int32_t partition) {
+  partition_notifier(topic, partition).notify();
+  notifier_.notify();
+}
+
+void EmbeddedBus::notify_everyone() {
+  notifier_.notify();
+  for (auto& n : partition_notifiers_) n.notify();
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Metrics
 
@@ -420,7 +436,7 @@ Status EmbeddedBus::delete_topic(std::string_view name) {
   }
   spdlog::info("bus: deleted topic '{}'", name);
   rebalance_subscribers(name);
-  notifier_.notify();
+  notify_everyone();
   return Status::ok();
 }
 
@@ -547,7 +563,9 @@ Result<ProduceResult> EmbeddedBus::produce_impl(std::string_view topic_name, std
     if (!synced && failure.is_ok()) failure = synced;
   }
   dispatch_seals(seals);
-  notifier_.notify();
+  for (int32_t p = first; p <= last; ++p) {
+    if (single || s.starts[p + 1] > s.starts[p]) notify_appended(topic_name, p);
+  }
   if (!failure.is_ok()) return failure;
   return result;
 }
@@ -641,8 +659,9 @@ Status EmbeddedBus::fetch(std::string_view topic_name, int32_t partition, int64_
   if (partition < 0 || partition >= topic->config.partitions) return partition_not_found(*topic, partition);
   if (options.max_records < 1) return Status::invalid_argument("FetchOptions::max_records must be >= 1");
   const auto deadline = deadline_after(options.timeout);
+  Notifier& notifier = partition_notifier(topic_name, partition);
   for (;;) {
-    const uint64_t seen = notifier_.epoch();
+    const uint64_t seen = notifier.epoch();
     ReadOutcome o;
     Status status =
         read_partition(*topic, partition, offset, options.max_records, options.max_bytes, out, &o);
@@ -654,7 +673,7 @@ Status EmbeddedBus::fetch(std::string_view topic_name, int32_t partition, int64_
                       topic_name, partition, o.log_start, o.log_end, offset));
     }
     if (o.records > 0 || Clock::now() >= deadline) return Status::ok();
-    notifier_.wait(seen, deadline);
+    notifier.wait(seen, deadline);
   }
 }
 
@@ -722,7 +741,7 @@ Result<int64_t> EmbeddedBus::append_raw_batches(std::string_view topic_name, int
     if (!synced && failure.is_ok()) failure = synced;
   }
   dispatch_seals(seals);
-  notifier_.notify();
+  notify_appended(topic_name, partition);
   if (!failure.is_ok()) return failure;
   return first_offset;
 }
@@ -793,12 +812,13 @@ Status EmbeddedBus::fetch_raw(std::string_view topic_name, int32_t partition, in
   if (partition < 0 || partition >= topic->config.partitions) return partition_not_found(*topic, partition);
   const auto deadline = deadline_after(timeout);
   const std::size_t before = out.size();
+  Notifier& notifier = partition_notifier(topic_name, partition);
   for (;;) {
-    const uint64_t seen = notifier_.epoch();
+    const uint64_t seen = notifier.epoch();
     *result = RawFetchResult{};
     SF_RETURN_IF_ERROR(read_raw(*topic, partition, offset, max_bytes, out, result));
     if (result->out_of_range || out.size() > before || Clock::now() >= deadline) return Status::ok();
-    notifier_.wait(seen, deadline);
+    notifier.wait(seen, deadline);
   }
 }
 
@@ -997,7 +1017,7 @@ void EmbeddedBus::rebalance_locked(Group& group) {
   }
   for (auto& m : group.members) std::sort(m.assignment.begin(), m.assignment.end());
   groups_epoch_.fetch_add(1);
-  notifier_.notify();  // blocked pollers wake up and take their new assignment
+  notify_everyone();  // blocked pollers wake up and take their new assignment
 }
 
 void EmbeddedBus::rebalance_subscribers(std::string_view topic) {
@@ -1102,7 +1122,7 @@ Status EmbeddedConsumer::close() {
 
 void EmbeddedConsumer::wakeup() {
   wakeup_.store(true);
-  bus_->notifier_.notify();
+  bus_->notify_everyone();
 }
 
 Status EmbeddedConsumer::refresh() {
@@ -1189,9 +1209,18 @@ Status EmbeddedConsumer::poll(std::chrono::milliseconds timeout, FetchBatch& out
   out.clear();
   const auto deadline = deadline_after(timeout);
   for (;;) {
-    const uint64_t seen = bus_->notifier_.epoch();
+    // One assigned partition: wait on its shard (see EmbeddedBus::partition_notifiers_), chosen before
+    // reading the epoch; a rebalance notifies every shard, and a changed assignment chooses again.
+    auto choose = [this]() -> Notifier& {
+      return assigned_.size() == 1 && assigned_[0].topic
+                 ? bus_->partition_notifier(assigned_[0].tp.topic, assigned_[0].tp.partition)
+                 : bus_->notifier_;
+    };
+    Notifier& notifier = choose();
+    const uint64_t seen = notifier.epoch();
     if (wakeup_.exchange(false)) return Status::cancelled(fmt::format("consumer {} woken up", member_id_));
     SF_RETURN_IF_ERROR(refresh());
+    if (&choose() != &notifier) continue;  // the assignment changed: wait where its records will be
     Status first_error;
     int32_t remaining = options_.max_poll_records;
     int64_t budget = options_.max_poll_bytes;
@@ -1223,7 +1252,7 @@ Status EmbeddedConsumer::poll(std::chrono::milliseconds timeout, FetchBatch& out
     if (!out.empty()) return Status::ok();
     SF_RETURN_IF_ERROR(first_error);
     if (Clock::now() >= deadline) return Status::ok();
-    bus_->notifier_.wait(seen, deadline);
+    notifier.wait(seen, deadline);
   }
 }
 

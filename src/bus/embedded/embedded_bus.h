@@ -9,6 +9,7 @@
 // <dir>/tmp/, <dir>/trash/                 staging of topic creation / deletion, emptied on open
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -185,7 +186,16 @@ class EmbeddedBus final : public Bus {
   const std::filesystem::path topics_dir_, groups_dir_, tmp_dir_, trash_dir_;
   UniqueFd lock_fd_;
   BusMetrics metrics_;
+  // Waiters on one partition (fetch, fetch_raw, a consumer with one assigned partition: a data topic's
+  // connector, a tail) wait on that partition's shard, so records appended there wake them and not every
+  // blocked reader of the process; waiters on several partitions wait on notifier_, which every append
+  // bumps too. Group changes, topic deletion and wakeup() notify everything.
+  static constexpr std::size_t kNotifierShards = 64;
   Notifier notifier_;
+  std::array<Notifier, kNotifierShards> partition_notifiers_;
+  Notifier& partition_notifier(std::string_view topic, int32_t partition);
+  void notify_appended(std::string_view topic, int32_t partition);
+  void notify_everyone();
 
   std::mutex admin_mu_;  // serialises create/delete of topics (file-system work)
   mutable std::shared_mutex topics_mu_;
