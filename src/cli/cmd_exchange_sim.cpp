@@ -69,6 +69,10 @@ CommandRunner setup_exchange_sim(CLI::App& app, const CommonOptions& /*common*/)
   bind_switch(app, "--bulk-corrupt-zip", sim.bulk.faults.corrupt_zip,
               "fault: serve dump zips with bytes flipped (their CHECKSUM stays the good one)");
   bind_switch(app, "--bulk-wrong-checksum", sim.bulk.faults.wrong_checksum, "fault: CHECKSUM files name a wrong hash");
+  bind_option(app, "--activity", sim.activity,
+              "x every symbol's trades and volume per day: a busier market on the same clock (high message "
+              "rates with real-time event times)")
+      ->check(CLI::Range(0.001, 1e6));
   bind_option(app, "--clock-rate", o->clock_rate,
               "exchange milliseconds per real millisecond from the start (> 1: a faster market for tests)")
       ->check(CLI::Range(0.001, 1e6));

@@ -216,6 +216,15 @@ class WsSession final : public Connection,
 
   void send_text(std::string message) override { enqueue(std::move(message), false); }
   void send_binary(std::string message) override { enqueue(std::move(message), true); }
+  void send_texts(std::vector<std::string> messages) override {
+    if (state_->stopped || messages.empty()) return;
+    asio::post(ws_executor_, [self = shared_from_this(), messages = std::move(messages)]() mutable {
+      if (!self->open_ || self->close_requested_) return;
+      for (auto& m : messages) self->queue_.emplace_back(std::move(m), false);
+      self->queued_.store(self->queue_.size(), std::memory_order_relaxed);
+      if (!self->writing_) self->do_write();
+    });
+  }
 
   void close() override {
     if (state_->stopped) return;

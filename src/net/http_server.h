@@ -92,6 +92,11 @@ class WebSocketConnection {
   virtual ~WebSocketConnection() = default;
   virtual void send_text(std::string message) = 0;
   virtual void send_binary(std::string message) = 0;
+  // Queues several text messages, in order, with one hand-over to the connection's thread: a server pushing
+  // many small messages (market streams) then costs one wake-up per batch, not per message.
+  virtual void send_texts(std::vector<std::string> messages) {
+    for (auto& m : messages) send_text(std::move(m));
+  }
   // Starts the closing handshake (normal closure); on_close runs when the socket is gone.
   virtual void close() = 0;
   // Closes the TCP socket at once, without a closing handshake (the peer sees a reset or EOF): how a server

@@ -34,7 +34,7 @@ net::HttpServerOptions server_options(const ExchangeSimOptions& o) {
 struct ExchangeSim::Impl {
   explicit Impl(ExchangeSimOptions o)
       : options(std::move(o)),
-        symbols(options.extra_symbols),
+        symbols(options.extra_symbols, options.activity),
         market(symbols),
         limiter(options.rate_limit),
         faults(options.faults),

@@ -27,6 +27,7 @@ struct ExchangeSimOptions {
   RateLimitOptions rate_limit;             // weight_limit 6000 per IP per minute
   FaultOptions faults;                     // none by default
   std::vector<std::string> extra_symbols;  // served besides the built-in list (quote asset from the suffix)
+  double activity = 1;  // x every symbol's trades and volume per day: a busier market on the same clock
   int64_t agg_trades_max_window_ms = 0;  // 0: Binance's current rule (no limit); 3'600'000: the old 1 h rule
   std::function<int64_t()> clock;        // ms since the epoch; default: the system clock
   BulkFileOptions bulk;                  // the /data/ file tree: cache directory (default: a temporary one)

@@ -192,13 +192,18 @@ const std::vector<SymbolSpec>& builtin_symbols() {
   return specs;
 }
 
-SymbolTable::SymbolTable(const std::vector<std::string>& extra) {
+SymbolTable::SymbolTable(const std::vector<std::string>& extra, double activity) {
+  if (!(activity > 0)) throw Error(Status::invalid_argument("exchange-sim: activity must be > 0"));
   specs_ = builtin_symbols();
   for (const auto& name : extra) {
     bool known = false;
     for (const auto& s : specs_) known = known || s.name == name;
     if (known) continue;
     specs_.push_back(value_or_throw(derive_symbol_spec(name)));
+  }
+  for (auto& s : specs_) {
+    s.trades_per_day *= activity;
+    s.volume_per_day *= activity;  // the same average trade size
   }
   for (size_t i = 0; i < specs_.size(); ++i) index_.emplace(specs_[i].name, i);
 }

@@ -41,8 +41,10 @@ Result<SymbolSpec> derive_symbol_spec(std::string_view name);
 class SymbolTable {
  public:
   // The built-in list plus `extra` (built-in names in `extra` are ignored). Throws sf::Error for an
-  // extra name derive_symbol_spec rejects.
-  explicit SymbolTable(const std::vector<std::string>& extra = {});
+  // extra name derive_symbol_spec rejects. `activity` multiplies every symbol's trades_per_day and
+  // volume_per_day: a busier market on the same clock (live streams at a high message rate while the event
+  // time stays real time). Throws sf::Error when it is not > 0.
+  explicit SymbolTable(const std::vector<std::string>& extra = {}, double activity = 1.0);
 
   const SymbolSpec* find(std::string_view name) const;
   const std::vector<SymbolSpec>& all() const { return specs_; }

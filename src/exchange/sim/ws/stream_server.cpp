@@ -69,7 +69,8 @@ struct StreamServer::Impl : std::enable_shared_from_this<StreamServer::Impl> {
     std::deque<SteadyTime> incoming;  // arrival times of the last second's incoming messages
     SteadyTime stalled_until{};
     SteadyTime next_burst{};
-    std::vector<std::string> held;  // burst mode: messages waiting for the next burst
+    std::vector<std::string> held;      // burst mode: messages waiting for the next burst
+    std::vector<std::string> outgoing;  // this tick's messages, handed to the connection together
   };
 
   struct Stream {
@@ -389,7 +390,7 @@ struct StreamServer::Impl : std::enable_shared_from_this<StreamServer::Impl> {
       c.held.push_back(std::move(message));
       return;
     }
-    c.conn->send_text(std::move(message));
+    c.outgoing.push_back(std::move(message));
   }
 
   void tick(std::chrono::milliseconds period) {
@@ -398,7 +399,6 @@ struct StreamServer::Impl : std::enable_shared_from_this<StreamServer::Impl> {
     const int64_t now = clock();
     for (auto& [name, s] : streams) produce(s, now);
 
-    std::string wrapped;
     for (auto it = clients.begin(); it != clients.end();) {
       Client& c = it->second;
       // Housekeeping: lifetime, pongs, pings, injected drops and stalls.
@@ -427,9 +427,10 @@ struct StreamServer::Impl : std::enable_shared_from_this<StreamServer::Impl> {
           if (s == streams.end()) continue;
           for (const auto& payload : s->second.payloads) {
             if (c.combined) {
-              wrapped.clear();
+              std::string wrapped;
+              wrapped.reserve(payload.size() + name.size() + 22);
               ws::append_combined(wrapped, name, payload);
-              send(c, wrapped, now_real);
+              send(c, std::move(wrapped), now_real);
             } else {
               send(c, payload, now_real);
             }
@@ -437,9 +438,13 @@ struct StreamServer::Impl : std::enable_shared_from_this<StreamServer::Impl> {
         }
       }
       if (faults.burst_ms > 0 && now_real >= c.next_burst) {
-        for (auto& m : c.held) c.conn->send_text(std::move(m));
+        for (auto& m : c.held) c.outgoing.push_back(std::move(m));
         c.held.clear();
         c.next_burst = now_real + std::chrono::milliseconds(faults.burst_ms);
+      }
+      if (!c.outgoing.empty()) {
+        c.conn->send_texts(std::move(c.outgoing));
+        c.outgoing = {};
       }
       ++it;
     }

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <limits>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "exchange/binance_rest.h"
@@ -42,11 +43,21 @@ class FrameQueue final : public loaders::StreamSink {
     std::lock_guard lock(mu_);
     ++disconnects_;
   }
-  // Swaps the waiting frames into `out` (cleared first), waiting up to `timeout` for one.
-  void take(std::vector<std::string>& out, std::chrono::milliseconds timeout) {
+  // Swaps the waiting frames into `out` (cleared first), waiting up to `timeout` for one. After the first
+  // frame of a quiet period it lingers up to `linger` for more (unless `enough` are already there): one
+  // wake-up and one produce() per burst of frames rather than per frame.
+  void take(std::vector<std::string>& out, std::chrono::milliseconds timeout,
+            std::chrono::milliseconds linger, size_t enough) {
     out.clear();
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return !frames_.empty(); });
+    if (frames_.empty()) {
+      cv_.wait_for(lock, timeout, [&] { return !frames_.empty(); });
+      if (!frames_.empty() && frames_.size() < enough && linger.count() > 0) {
+        lock.unlock();  // the hub keeps queueing meanwhile, without waking us
+        std::this_thread::sleep_for(linger);
+        lock.lock();
+      }
+    }
     out.swap(frames_);
   }
   int64_t disconnects() const {
@@ -229,7 +240,7 @@ class Run {
     period_start_ = SteadyClock::now();
     std::vector<std::string> frames;
     while (!ctx_.stop_requested()) {
-      queue->take(frames, ctx_.settings.poll_interval);
+      queue->take(frames, ctx_.settings.poll_interval, options_.linger, options_.max_batch);
       if (depth_) SF_RETURN_IF_ERROR(follow_depth(queue->disconnects()));
       for (const auto& frame : frames) {
         SF_RETURN_IF_ERROR(handle(frame));
@@ -240,7 +251,7 @@ class Run {
       report(false);
     }
     subscription->reset();  // nothing arrives after this
-    queue->take(frames, std::chrono::milliseconds(0));
+    queue->take(frames, std::chrono::milliseconds(0), std::chrono::milliseconds(0), 0);
     for (const auto& frame : frames) SF_RETURN_IF_ERROR(handle(frame));
     SF_RETURN_IF_ERROR(flush());
     reconnects_ = queue->disconnects();

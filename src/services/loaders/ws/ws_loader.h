@@ -52,6 +52,10 @@ struct WsLoaderOptions {
     return o;
   }();
   size_t max_batch = 4096;  // records per produce() at most
+  // After a quiet period, wait this long for more frames before publishing the first: under load one
+  // wake-up and one produce() carry a burst of frames instead of one each, at the cost of at most this much
+  // latency (exchange event time -> published).
+  std::chrono::milliseconds linger{5};
 };
 
 class WsLoaderJob final : public Job {
