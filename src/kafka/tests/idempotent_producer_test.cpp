@@ -6,7 +6,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -15,9 +17,12 @@
 
 #include "bus/byte_buffer.h"
 #include "bus/record_batch.h"
+#include "kafka/dispatch.h"
+#include "kafka/group_coordinator.h"
 #include "kafka/producer_state.h"
 #include "kafka/protocol.h"
 #include "kafka/tests/test_util.h"
+#include "kafka/wire.h"
 
 namespace sf::kafka {
 namespace {
@@ -123,6 +128,63 @@ TEST(ProducerStateTable, SequenceChecksFollowKafka) {
   ASSERT_TRUE(other.has_value());
   EXPECT_EQ(append(other->producer_id, 0, 0, 3).error, err::kNone);
   EXPECT_EQ(end_offset(*bus, "t"), 74);
+}
+
+// InitProducerId on the wire: v0 and v1 give fresh ids with epoch 0; a transactional id is refused.
+TEST(InitProducerId, AnswersIdsAndRefusesTransactions) {
+  TempDir dir;
+  auto bus = open_bus(dir);
+  ASSERT_TRUE(bus);
+  BrokerOptions options;
+  GroupCoordinator groups(*bus, options);
+  ProducerStateTable producers(*bus);
+  BrokerState state{*bus, options, groups, "127.0.0.1", 9092, &producers};
+  struct Answer {
+    int32_t correlation_id;
+    int16_t error;
+    int64_t producer_id;
+    int16_t epoch;
+  };
+  auto init = [&](int16_t version, std::optional<std::string_view> transactional_id) {
+    std::string frame, response;
+    Writer w(frame);
+    w.i16(api::kInitProducerId);
+    w.i16(version);
+    w.i32(77);
+    w.nullable_string("test");
+    w.nullable_string(transactional_id);
+    w.i32(60000);
+    EXPECT_EQ(dispatch_request(state, frame, "test", response), DispatchResult::kRespond);
+    Reader r(response);
+    r.i32();  // size
+    Answer a{r.i32(), 0, 0, 0};
+    r.i32();  // throttle_time_ms
+    a.error = r.i16();
+    a.producer_id = r.i64();
+    a.epoch = r.i16();
+    EXPECT_TRUE(r.ok());
+    EXPECT_EQ(r.remaining(), 0u);
+    return a;
+  };
+  const Answer first = init(0, std::nullopt);
+  EXPECT_EQ(first.correlation_id, 77);
+  EXPECT_EQ(first.error, err::kNone);
+  EXPECT_GE(first.producer_id, 0);
+  EXPECT_EQ(first.epoch, 0);
+  const Answer second = init(1, std::nullopt);
+  EXPECT_EQ(second.error, err::kNone);
+  EXPECT_EQ(second.producer_id, first.producer_id + 1);
+  const Answer transactional = init(1, "tx-1");
+  EXPECT_EQ(transactional.error, err::kTransactionalIdAuthorizationFailed);
+  EXPECT_EQ(transactional.producer_id, -1);
+  // Versions beyond those advertised close the connection.
+  std::string frame, response;
+  Writer w(frame);
+  w.i16(api::kInitProducerId);
+  w.i16(2);
+  w.i32(1);
+  w.nullable_string("test");
+  EXPECT_EQ(dispatch_request(state, frame, "test", response), DispatchResult::kClose);
 }
 
 class DeliveryCounter : public RdKafka::DeliveryReportCb {
