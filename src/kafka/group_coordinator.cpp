@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "kafka/producer_state.h"
 #include "kafka/protocol.h"
 
 namespace sf::kafka {
@@ -316,6 +317,7 @@ std::vector<GroupCoordinator::GroupSummary> GroupCoordinator::list_groups() {
   }
   if (auto stored = bus_.list_groups()) {
     for (const auto& id : *stored) {
+      if (id == ProducerStateTable::kIdGroup) continue;  // the broker's own bookkeeping, not a consumer group
       if (std::none_of(out.begin(), out.end(), [&](const GroupSummary& s) { return s.group_id == id; }))
         out.push_back({id, "consumer", "Empty"});
     }

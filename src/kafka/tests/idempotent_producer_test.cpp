@@ -177,6 +177,8 @@ TEST(InitProducerId, AnswersIdsAndRefusesTransactions) {
   const Answer transactional = init(1, "tx-1");
   EXPECT_EQ(transactional.error, err::kTransactionalIdAuthorizationFailed);
   EXPECT_EQ(transactional.producer_id, -1);
+  // The id blocks live in a bus group of their own, which is not shown as a consumer group.
+  for (const auto& g : groups.list_groups()) EXPECT_NE(g.group_id, ProducerStateTable::kIdGroup);
   // Versions beyond those advertised close the connection.
   std::string frame, response;
   Writer w(frame);
