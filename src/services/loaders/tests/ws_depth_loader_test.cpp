@@ -178,7 +178,18 @@ TEST_F(WsDepthLoaderTest, OrderBookResyncsAfterDropsAndAGapAndEqualsTheSimulator
   std::this_thread::sleep_for(1500ms);
   sim_->streams().set_faults({});
   const int64_t faults_over = sim::depth_update_id(m.spec(), sim::last_depth_slot(m.spec(), clock_()));
-  std::this_thread::sleep_for(1500ms);
+  // Until a book after the faults is published (the last gap's resync needs a snapshot: bounded wait, a
+  // loaded machine may take a while).
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  auto published_after_faults = [&] {
+    for (const auto& [key, n] : topic_keys(protocol::data_topic(w.queue_id))) {
+      if (std::stoll(key) > faults_over) return true;
+    }
+    return false;
+  };
+  while (!published_after_faults() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(200ms);
+  std::this_thread::sleep_for(500ms);
   WorkflowState done = stop_and_wait(w.queue_id);
   ASSERT_EQ(done.status, WorkflowStatus::kStopped) << done.error;
 
