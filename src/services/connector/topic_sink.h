@@ -38,10 +38,11 @@ struct TopicSinkOptions {
   std::chrono::milliseconds poll_timeout{200};  // how long one poll waits for records
   store::Durability durability = store::Durability::kDeferred;
   // kDeferred only: persist + commit at least this often while records arrive, and after this many records.
-  // A crash replays at most about this much; each persist writes the collection's buffered writes to a table
-  // file, so much smaller values cost flush work.
-  std::chrono::milliseconds commit_interval{2000};
-  uint64_t commit_records = 1'000'000;
+  // A crash replays at most about this much. persist() flushes the collection's memtable while the sink waits,
+  // whereas RocksDB flushes full memtables in the background: rare persists leave most flush work in the
+  // background (measured: a 2 s interval put nearly every flush on the sink's path, -30% wall rate).
+  std::chrono::milliseconds commit_interval{15000};
+  uint64_t commit_records = 5'000'000;
 };
 
 // Counters readable from any thread while run() goes on.
