@@ -27,14 +27,15 @@ class LoaderTest : public ::testing::Test {
 
   // Opens the manager over `registry_` (the built-in jobs; a test replaces one with registry_.add() first).
   // `configure` sets the jobs' environment (exchange URLs, ...) after the fast test defaults.
-  void open_manager(const std::function<void(JobEnvironment&)>& configure = {}, int32_t data_partitions = 2) {
+  void open_manager(const std::function<void(JobEnvironment&)>& configure = {}, int32_t data_partitions = 2,
+                    InProcessLauncherOptions launcher_options = {}) {
     JobEnvironment e{env_.bus(), env_.store(), registry_};
     e.metrics = metrics_;
     e.settings.poll_interval = std::chrono::milliseconds(20);
     e.telemetry.loading_interval = std::chrono::milliseconds(20);
     e.start_timeout = std::chrono::seconds(5);
     if (configure) configure(e);
-    launcher_ = std::make_unique<InProcessLauncher>(e);
+    launcher_ = std::make_unique<InProcessLauncher>(e, launcher_options);
     QueueManagerOptions o;
     o.poll_timeout = std::chrono::milliseconds(20);
     o.data_partitions = data_partitions;
@@ -66,6 +67,14 @@ class LoaderTest : public ::testing::Test {
     EXPECT_TRUE(done) << done.status().to_string();
     return done ? *done : WorkflowState{};
   }
+  // Asks the workflow to stop and waits until it has ended.
+  WorkflowState stop_and_wait(const std::string& queue_id,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+    auto stopped = manager_->stop(queue_id);
+    EXPECT_TRUE(stopped) << stopped.status().to_string();
+    return finish(queue_id, timeout);
+  }
+
   // start + finish.
   WorkflowState run(const std::string& symbol, const std::string& type, const std::string& range,
                     protocol::Json extra = protocol::Json::object()) {
@@ -92,6 +101,29 @@ class LoaderTest : public ::testing::Test {
     if (!s && s.code() != ErrorCode::kNotFound) ADD_FAILURE() << s.to_string();
     return out;
   }
+  // id -> document, for collections keyed by a numeric natural key (open time, trade id, update id).
+  std::map<int64_t, std::string> stored_by_id(const std::string& collection) {
+    std::map<int64_t, std::string> out;
+    for (auto& [k, d] : stored(collection)) out.emplace(std::stoll(k), std::move(d));
+    return out;
+  }
+
+  // How often each key was published on a topic.
+  std::map<std::string, int> topic_keys(const std::string& topic) {
+    std::map<std::string, int> out;
+    auto info = env_.bus().describe_topic(topic);
+    if (!info) return out;
+    bus::FetchBatch batch;
+    for (const auto& p : info->partitions) {
+      PartitionTail tail(env_.bus(), topic, p.partition, p.log_start_offset);
+      while (tail.position() < p.log_end_offset) {
+        if (!tail.next(std::chrono::milliseconds(0), batch) || batch.empty()) break;
+        for (const auto& r : batch) ++out[std::string(r.key)];
+      }
+    }
+    return out;
+  }
+
   uint64_t docs(const std::string& collection) {
     auto n = env_.store().count(collection);
     return n ? *n : 0;

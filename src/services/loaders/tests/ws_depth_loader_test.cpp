@@ -13,7 +13,7 @@
 #include "protocol/naming.h"
 #include "services/job/catalog.h"
 #include "services/job/launcher.h"
-#include "services/job/tests/job_test_util.h"
+#include "services/loaders/tests/live_loader_test_util.h"
 #include "services/loaders/ws/ws_loader.h"
 #include "services/manager/queue_manager.h"
 
@@ -22,108 +22,15 @@ namespace {
 
 using namespace std::chrono_literals;
 using protocol::WorkflowStatus;
-using testing::TestEnv;
 using Json = nlohmann::json;
 namespace sim = exchange::sim;
 
-constexpr int64_t kBase = 1722556800000 + 40'000;  // 2024-08-02T00:00:40Z
-constexpr double kRate = 20;                       // exchange ms per real ms
-
-class WsDepthLoaderTest : public ::testing::Test {
+class WsDepthLoaderTest : public testing::LiveLoaderTest {
  protected:
-  void TearDown() override {
-    manager_.reset();
-    launcher_.reset();
-    hub_.reset();
-    if (sim_) sim_->stop();
-  }
-
-  void start_sim(std::chrono::milliseconds lifetime = 24h) {
-    const auto t0 = std::chrono::steady_clock::now();
-    clock_ = [t0] {
-      return kBase +
-             static_cast<int64_t>(
-                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() *
-                 kRate);
-    };
-    sim::ExchangeSimOptions o;
-    o.listen = "127.0.0.1:0";
-    o.clock = clock_;
-    o.rate_limit.weight_limit = 1'000'000;
-    o.streams.tick = 50ms;
-    o.streams.lifetime = lifetime;
-    sim_ = std::make_unique<sim::ExchangeSim>(std::move(o));
-    ASSERT_TRUE(sim_->start());
-  }
-
-  void open(loaders::StreamHubOptions hub_options = {}) {
-    hub_options.connection.idle_timeout = 5s;
-    hub_options.initial_backoff = 50ms;
-    hub_options.max_backoff = 500ms;
-    hub_ = std::make_shared<loaders::StreamHub>(sim_->ws_url(), hub_options);
-    WsLoaderOptions loader;
-    loader.hub = hub_;
-    loader.budget = std::make_shared<loaders::WeightBudget>(loaders::WeightBudgetOptions{.limit = 1'000'000},
-                                                            loaders::LoaderClock{clock_, kRate});
-    registry_ = builtin_job_registry();
-    registry_.add(protocol::Worker::kWsLoader, [loader] { return std::make_unique<WsLoaderJob>(loader); });
-    JobEnvironment e{env_.bus(), env_.store(), registry_};
-    e.settings.exchange_rest_url = sim_->base_url();
-    e.settings.exchange_ws_url = sim_->ws_url();
-    e.settings.poll_interval = 20ms;
-    e.telemetry.loading_interval = 200ms;
-    e.start_timeout = 10s;
-    launcher_ = std::make_unique<InProcessLauncher>(e, InProcessLauncherOptions{.max_jobs = 16});
-    QueueManagerOptions o;
-    o.poll_timeout = 20ms;
-    o.make_suffix = [this] { return fmt::format("{:06x}", next_suffix_++); };
-    auto manager = QueueManager::open(env_.bus(), env_.store(), *launcher_, o);
-    ASSERT_TRUE(manager) << manager.status().to_string();
-    manager_ = std::move(manager).value();
-  }
-
-  WorkflowState start(const std::string& symbol, const std::string& type, Json extra = Json::object()) {
-    StartRequest r;
-    r.symbol = symbol;
-    r.type = type;
-    r.time_range = std::to_string(kBase) + ":";  // live: no end
-    r.extra = std::move(extra);
-    auto started = manager_->start(r);
-    EXPECT_TRUE(started) << started.status().to_string();
-    return started ? *started : WorkflowState{};
-  }
-
-  WorkflowState stop_and_wait(const std::string& queue_id) {
-    auto stopped = manager_->stop(queue_id);
-    EXPECT_TRUE(stopped) << stopped.status().to_string();
-    auto done = manager_->wait_finished(queue_id, 60s);
-    EXPECT_TRUE(done) << done.status().to_string();
-    return done ? *done : WorkflowState{};
-  }
-
-  std::map<int64_t, Json> stored(const std::string& collection) {
+  // id -> parsed document.
+  std::map<int64_t, Json> stored_json(const std::string& collection) {
     std::map<int64_t, Json> out;
-    auto s = env_.store().scan(collection, {}, [&](std::string_view k, std::string_view d) {
-      out.emplace(std::stoll(std::string(k)), Json::parse(d));
-      return true;
-    });
-    if (!s && s.code() != ErrorCode::kNotFound) ADD_FAILURE() << s.to_string();
-    return out;
-  }
-
-  // How often each key was published on a topic.
-  std::map<std::string, int> topic_keys(const std::string& topic) {
-    std::map<std::string, int> out;
-    auto info = env_.bus().describe_topic(topic);
-    if (!info) return out;
-    bus::FetchBatch batch;
-    for (const auto& p : info->partitions) {
-      PartitionTail tail(env_.bus(), topic, p.partition, p.log_start_offset);
-      while (tail.position() < p.log_end_offset) {
-        if (!tail.next(0ms, batch) || batch.empty()) break;
-        for (const auto& r : batch) ++out[std::string(r.key)];
-      }
-    }
+    for (auto& [id, d] : stored_by_id(collection)) out.emplace(id, Json::parse(d));
     return out;
   }
 
@@ -146,15 +53,6 @@ class WsDepthLoaderTest : public ::testing::Test {
     }
     return out;
   }
-
-  TestEnv env_;
-  JobRegistry registry_;
-  int next_suffix_ = 0xd0b0c0;
-  std::function<int64_t()> clock_;
-  std::unique_ptr<sim::ExchangeSim> sim_;
-  std::shared_ptr<loaders::StreamHub> hub_;
-  std::unique_ptr<InProcessLauncher> launcher_;
-  std::unique_ptr<QueueManager> manager_;
 };
 
 // The test: two dropped connections and a spell of lost depth events (sequence gaps) under a
@@ -165,7 +63,7 @@ TEST_F(WsDepthLoaderTest, OrderBookResyncsAfterDropsAndAGapAndEqualsTheSimulator
   open();
   const size_t kTop = 50;
   WorkflowState w =
-      start("BNBUSDT", "ws_orderbook", Json{{"top_levels", kTop}, {"snapshot_interval_ms", 1000}});
+      start_live("BNBUSDT", "ws_orderbook", Json{{"top_levels", kTop}, {"snapshot_interval_ms", 1000}});
   const sim::SymbolMarket& m = *sim_->market().find("BNBUSDT");
   std::this_thread::sleep_for(1500ms);
   for (int i = 0; i < 2; ++i) {
@@ -193,7 +91,7 @@ TEST_F(WsDepthLoaderTest, OrderBookResyncsAfterDropsAndAGapAndEqualsTheSimulator
   WorkflowState done = stop_and_wait(w.queue_id);
   ASSERT_EQ(done.status, WorkflowStatus::kStopped) << done.error;
 
-  auto books = stored(done.collection_name);
+  auto books = stored_json(done.collection_name);
   ASSERT_GT(books.size(), 20u);
   EXPECT_GT(books.rbegin()->first, faults_over) << "no book stored after the faults: it never resynced";
   sim::OrderBook expected;
@@ -220,12 +118,12 @@ TEST_F(WsDepthLoaderTest, OrderBookResyncsAfterDropsAndAGapAndEqualsTheSimulator
 // after 0.8 s with an overlap): every diff event is published and stored once, in update-id order, each the
 // simulator's diff between the books at its U - 1 and its u.
 TEST_F(WsDepthLoaderTest, DepthEventsAreStoredOnceAcrossReconnectsAndRenewals) {
-  start_sim(2000ms);
+  start_sim({}, 2000ms);
   loaders::StreamHubOptions hub_options;
   hub_options.renew_after = 800ms;
   hub_options.renew_overlap = 300ms;
   open(hub_options);
-  WorkflowState w = start("ETHUSDT", "ws_depth", Json{{"depth_speed_ms", 100}});
+  WorkflowState w = start_live("ETHUSDT", "ws_depth", Json{{"depth_speed_ms", 100}});
   std::this_thread::sleep_for(1500ms);
   sim_->streams().drop_all();
   std::this_thread::sleep_for(2000ms);
@@ -236,7 +134,7 @@ TEST_F(WsDepthLoaderTest, DepthEventsAreStoredOnceAcrossReconnectsAndRenewals) {
   auto keys = topic_keys(protocol::data_topic(w.queue_id));
   ASSERT_GT(keys.size(), 50u);
   for (const auto& [k, n] : keys) ASSERT_EQ(n, 1) << "event u=" << k << " published " << n << " times";
-  auto events = stored(done.collection_name);
+  auto events = stored_json(done.collection_name);
   EXPECT_EQ(events.size(), keys.size());
 
   const sim::SymbolMarket& m = *sim_->market().find("ETHUSDT");

@@ -16,7 +16,7 @@
 #include "protocol/records.h"
 #include "services/job/catalog.h"
 #include "services/job/launcher.h"
-#include "services/job/tests/job_test_util.h"
+#include "services/loaders/tests/live_loader_test_util.h"
 #include "services/manager/queue_manager.h"
 
 namespace sf::services {
@@ -24,112 +24,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using protocol::WorkflowStatus;
-using testing::TestEnv;
 namespace sim = exchange::sim;
 
-constexpr int64_t kBase = 1722556800000 + 40'000;  // 2024-08-02T00:00:40Z: a minute closes within a second
-constexpr double kRate = 20;                       // exchange ms per real ms
-
-class WsLoaderTest : public ::testing::Test {
+class WsLoaderTest : public testing::LiveLoaderTest {
  protected:
-  void TearDown() override {
-    manager_.reset();
-    launcher_.reset();
-    hub_.reset();
-    if (sim_) sim_->stop();
-  }
-
-  void start_sim(sim::StreamFaultOptions faults = {}, std::chrono::milliseconds lifetime = 24h) {
-    const auto t0 = std::chrono::steady_clock::now();
-    clock_ = [t0] {
-      return kBase +
-             static_cast<int64_t>(
-                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() *
-                 kRate);
-    };
-    sim::ExchangeSimOptions o;
-    o.listen = "127.0.0.1:0";
-    o.clock = clock_;
-    o.rate_limit.weight_limit = 1'000'000;
-    o.streams.tick = 50ms;
-    o.streams.faults = faults;
-    o.streams.lifetime = lifetime;
-    sim_ = std::make_unique<sim::ExchangeSim>(std::move(o));
-    ASSERT_TRUE(sim_->start());
-  }
-
-  // `loading_interval`: how often each job reports `loading` (every connector reads every event of the
-  // single-partition queue-events, so many jobs want it longer).
-  void open(loaders::StreamHubOptions hub_options = {}, std::chrono::milliseconds loading_interval = 200ms) {
-    hub_options.connection.idle_timeout = 5s;
-    hub_options.initial_backoff = 50ms;
-    hub_options.max_backoff = 500ms;
-    hub_ = std::make_shared<loaders::StreamHub>(sim_->ws_url(), hub_options);
-    WsLoaderOptions loader;
-    loader.hub = hub_;
-    loader.budget = std::make_shared<loaders::WeightBudget>(loaders::WeightBudgetOptions{.limit = 1'000'000},
-                                                            loaders::LoaderClock{clock_, kRate});
-    registry_ = builtin_job_registry();
-    registry_.add(protocol::Worker::kWsLoader, [loader] { return std::make_unique<WsLoaderJob>(loader); });
-    JobEnvironment e{env_.bus(), env_.store(), registry_};
-    e.settings.exchange_rest_url = sim_->base_url();
-    e.settings.exchange_ws_url = sim_->ws_url();
-    e.settings.poll_interval = 20ms;
-    e.telemetry.loading_interval = loading_interval;
-    e.start_timeout = 10s;
-    launcher_ = std::make_unique<InProcessLauncher>(e, InProcessLauncherOptions{.max_jobs = 256});
-    QueueManagerOptions o;
-    o.poll_timeout = 20ms;
-    o.make_suffix = [this] { return fmt::format("{:06x}", next_suffix_++); };
-    auto manager = QueueManager::open(env_.bus(), env_.store(), *launcher_, o);
-    ASSERT_TRUE(manager) << manager.status().to_string();
-    manager_ = std::move(manager).value();
-  }
-
-  WorkflowState start(const std::string& symbol, const std::string& type) {
-    StartRequest r;
-    r.symbol = symbol;
-    r.type = type;
-    r.time_range = std::to_string(kBase) + ":";  // live: no end
-    auto started = manager_->start(r);
-    EXPECT_TRUE(started) << started.status().to_string();
-    return started ? *started : WorkflowState{};
-  }
-
-  WorkflowState stop_and_wait(const std::string& queue_id) {
-    auto stopped = manager_->stop(queue_id);
-    EXPECT_TRUE(stopped) << stopped.status().to_string();
-    auto done = manager_->wait_finished(queue_id, 60s);
-    EXPECT_TRUE(done) << done.status().to_string();
-    return done ? *done : WorkflowState{};
-  }
-
-  std::map<int64_t, std::string> stored(const std::string& collection) {
-    std::map<int64_t, std::string> out;
-    auto s = env_.store().scan(collection, {}, [&](std::string_view k, std::string_view d) {
-      out.emplace(std::stoll(std::string(k)), std::string(d));
-      return true;
-    });
-    if (!s && s.code() != ErrorCode::kNotFound) ADD_FAILURE() << s.to_string();
-    return out;
-  }
-
-  // How often each key was published on the workflow's data topic.
-  std::map<std::string, int> topic_keys(const std::string& topic) {
-    std::map<std::string, int> out;
-    auto info = env_.bus().describe_topic(topic);
-    if (!info) return out;
-    bus::FetchBatch batch;
-    for (const auto& p : info->partitions) {
-      PartitionTail tail(env_.bus(), topic, p.partition, p.log_start_offset);
-      while (tail.position() < p.log_end_offset) {
-        if (!tail.next(0ms, batch) || batch.empty()) break;
-        for (const auto& r : batch) ++out[std::string(r.key)];
-      }
-    }
-    return out;
-  }
-
   int64_t topic_size(const std::string& topic) {
     auto info = env_.bus().describe_topic(topic);
     if (!info) return 0;
@@ -204,14 +102,6 @@ class WsLoaderTest : public ::testing::Test {
     }
   }
 
-  TestEnv env_;
-  JobRegistry registry_;
-  int next_suffix_ = 0xa1b2c3;
-  std::function<int64_t()> clock_;
-  std::unique_ptr<sim::ExchangeSim> sim_;
-  std::shared_ptr<loaders::StreamHub> hub_;
-  std::unique_ptr<InProcessLauncher> launcher_;
-  std::unique_ptr<QueueManager> manager_;
   protocol::RecordParser parser_;
 };
 
@@ -308,7 +198,7 @@ TEST_F(WsLoaderTest, FiftySymbolsTradesAndCandlesSurviveDropsWithNoHoleAndNoDupl
       ASSERT_FALSE(connector_events.empty()) << queue_id;
       EXPECT_TRUE(protocol::is_terminal(connector_events.back().status)) << connector_events.back().message;
       // The store holds every published record.
-      got = stored(j.start.collection_name);
+      got = stored_by_id(j.start.collection_name);
       EXPECT_EQ(got.size(), keys.size()) << queue_id << ": published records missing from the store";
     } else {
       auto info = env_.bus().describe_topic(j.start.kafka_topic);
@@ -343,7 +233,7 @@ TEST_F(WsLoaderTest, MalformedFramesAreDeadLetteredAndTheirTradesRepaired) {
   faults.malformed_rate = 0.05;
   start_sim(faults);
   open();
-  WorkflowState w = start("BTCUSDT", "ws_trades");
+  WorkflowState w = start_live("BTCUSDT", "ws_trades");
   std::this_thread::sleep_for(3s);
   WorkflowState done = stop_and_wait(w.queue_id);
   ASSERT_EQ(done.status, WorkflowStatus::kStopped) << done.error;
@@ -355,7 +245,7 @@ TEST_F(WsLoaderTest, MalformedFramesAreDeadLetteredAndTheirTradesRepaired) {
   EXPECT_GT(dead, 0);
   EXPECT_LE(dead, bad);
   // The trades those frames carried were repaired from REST: no hole, nothing twice, all stored.
-  auto got = stored(done.collection_name);
+  auto got = stored_by_id(done.collection_name);
   ASSERT_GT(got.size(), 10u);
   EXPECT_EQ(static_cast<int64_t>(got.size()), got.rbegin()->first - got.begin()->first + 1);
   EXPECT_EQ(static_cast<int64_t>(got.size()), topic_size(protocol::data_topic(w.queue_id)));
@@ -395,7 +285,7 @@ TEST_F(WsLoaderTest, ConnectionsAreRenewedWithOverlapBeforeTheExchangeClosesThem
 TEST_F(WsLoaderTest, AggregateTradesThroughTheManagerSurviveDrops) {
   start_sim();
   open();
-  WorkflowState w = start("ETHUSDT", "ws_agg_trades");
+  WorkflowState w = start_live("ETHUSDT", "ws_agg_trades");
   for (int i = 0; i < 2; ++i) {
     std::this_thread::sleep_for(1500ms);
     sim_->streams().drop_all();
@@ -403,7 +293,7 @@ TEST_F(WsLoaderTest, AggregateTradesThroughTheManagerSurviveDrops) {
   std::this_thread::sleep_for(1500ms);
   WorkflowState done = stop_and_wait(w.queue_id);
   ASSERT_EQ(done.status, WorkflowStatus::kStopped) << done.error;
-  auto got = stored(done.collection_name);
+  auto got = stored_by_id(done.collection_name);
   ASSERT_GT(got.size(), 10u);
   const int64_t first = got.begin()->first, last = got.rbegin()->first;
   EXPECT_EQ(static_cast<int64_t>(got.size()), last - first + 1) << "a hole in the aggregate trade ids";
