@@ -6,20 +6,17 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "kafka/tests/process_util.h"
 #include "kafka/tests/test_util.h"
 
 namespace sf::kafka {
 namespace {
 
 using testing::read_file;
+using testing::run;
 using testing::TempDir;
 using testing::TestBroker;
 using testing::write_file;
-
-int run(const std::string& command) {
-  const int rc = std::system(command.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 std::string messages(int n, int seed) {
   std::string out;

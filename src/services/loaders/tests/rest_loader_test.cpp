@@ -131,22 +131,6 @@ class RestLoaderTest : public testing::LoaderTest {
     return d;
   }
 
-  // The keys on the workflow's data topic, each with how often it appears.
-  std::map<std::string, int> topic_keys(const std::string& topic) {
-    std::map<std::string, int> out;
-    auto info = env_.bus().describe_topic(topic);
-    if (!info) return out;
-    bus::FetchBatch batch;
-    for (const auto& p : info->partitions) {
-      PartitionTail tail(env_.bus(), topic, p.partition, p.log_start_offset);
-      while (tail.position() < p.log_end_offset) {
-        if (!tail.next(0ms, batch) || batch.empty()) break;
-        for (const auto& r : batch) ++out[std::string(r.key)];
-      }
-    }
-    return out;
-  }
-
   void expect_equal_documents(const std::map<std::string, std::string>& got,
                               const std::map<std::string, std::string>& want) {
     EXPECT_EQ(got.size(), want.size());
